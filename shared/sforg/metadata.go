@@ -1,0 +1,4 @@
+package sforg
+
+// metadataRoutes: placeholder, replaced by the file's owner.
+func (s *Server) metadataRoutes() {}

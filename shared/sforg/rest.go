@@ -1,0 +1,4 @@
+package sforg
+
+// restRoutes: placeholder, replaced by the file's owner.
+func (s *Server) restRoutes() {}

@@ -1,0 +1,59 @@
+package sforg
+
+import (
+	"strings"
+
+	"github.com/sfconnect/connector/shared/sforg/soql"
+)
+
+// Field describes one field of an object, as describe would report it.
+type Field struct {
+	Name             string // canonical API name
+	Label            string
+	Type             string // soql.Type* constant
+	Length           int    // for text types
+	ReferenceTo      string // parent object for references
+	RelationshipName string // e.g. "Account" for AccountId
+	Required         bool   // createable, not nillable, no default: REQUIRED_FIELD_MISSING when absent on create
+	ReadOnly         bool   // system field: not createable or updateable (Id, CreatedDate, IsDeleted, ...)
+	Unique           bool   // DUPLICATE_VALUE on a second record with the same value
+	ExternalID       bool   // usable for upsert
+	Picklist         []string
+	Default          any // applied on create when the field is absent
+}
+
+// Object describes one sObject type.
+type Object struct {
+	Name        string // canonical API name, e.g. "Account" or "Invoice__c"
+	Label       string
+	LabelPlural string
+	KeyPrefix   string // first three characters of its record ids
+	Custom      bool
+	Fields      []*Field
+	fields      map[string]*Field // lower-case name -> field
+	// Createable etc. are false for objects that only the platform writes
+	// (ProcessInstance, ProcessInstanceWorkitem, ProcessDefinition).
+	ReadOnly bool
+}
+
+// Field finds a field case-insensitively.
+func (o *Object) Field(name string) (*Field, bool) {
+	f, ok := o.fields[strings.ToLower(name)]
+	return f, ok
+}
+
+// index builds the lookup map; call after Fields changes.
+func (o *Object) index() {
+	o.fields = make(map[string]*Field, len(o.Fields))
+	for _, f := range o.Fields {
+		o.fields[strings.ToLower(f.Name)] = f
+	}
+}
+
+func (o *Object) info() soql.ObjectInfo {
+	info := soql.ObjectInfo{Name: o.Name, Fields: make(map[string]soql.FieldInfo, len(o.Fields))}
+	for _, f := range o.Fields {
+		info.Fields[strings.ToLower(f.Name)] = soql.FieldInfo{Name: f.Name, Type: f.Type, ReferenceTo: f.ReferenceTo, RelationshipName: f.RelationshipName}
+	}
+	return info
+}

@@ -1,0 +1,219 @@
+// Package sforg is a local Salesforce org: an in-memory emulator of the parts of
+// Salesforce's OAuth, SOAP, REST, approval and Metadata APIs the connector uses,
+// with Salesforce's shapes, statuses and error bodies, and fault injection for
+// tests. Start one in-process with Start (httptest-style) or run local/sforg.
+package sforg
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configures an org. The zero value is a working org with the defaults
+// below.
+type Options struct {
+	ClientID      string        // connected app consumer key; default DefaultClientID
+	ClientSecret  string        // default DefaultClientSecret
+	Username      string        // the integration user; default DefaultUsername
+	Password      string        // default DefaultPassword
+	SecurityToken string        // default DefaultSecurityToken
+	SessionTTL    time.Duration // session lifetime; default 2h, Salesforce's default timeout
+	DailyLimit    int           // DailyApiRequests max; default 15000
+	Version       string        // newest API version served; default CurrentVersion
+	Now           func() time.Time
+}
+
+// Defaults of a new org. They are not secrets: the org exists only on loopback.
+const (
+	DefaultClientID      = "sforg-local-client-id"
+	DefaultClientSecret  = "sforg-local-client-secret"
+	DefaultUsername      = "integration@sforg.local"
+	DefaultPassword      = "sforg-password"
+	DefaultSecurityToken = "SFORGTOKEN"
+	CurrentVersion       = "66.0"
+	OrgID                = "00D5g000004XyZaEAK"
+)
+
+// Server is a running (or mountable) org.
+type Server struct {
+	// URL is the base URL, e.g. http://127.0.0.1:43123, once started.
+	URL string
+
+	opts  Options
+	store *Store
+	mux   *http.ServeMux
+
+	mu       sync.Mutex
+	sessions map[string]*session
+
+	ln  net.Listener
+	srv *http.Server
+}
+
+type session struct {
+	token   string
+	userID  string
+	expires time.Time
+}
+
+// New returns an org that is not listening yet; it is an http.Handler.
+func New(opts Options) *Server {
+	if opts.ClientID == "" {
+		opts.ClientID = DefaultClientID
+	}
+	if opts.ClientSecret == "" {
+		opts.ClientSecret = DefaultClientSecret
+	}
+	if opts.Username == "" {
+		opts.Username = DefaultUsername
+	}
+	if opts.Password == "" {
+		opts.Password = DefaultPassword
+	}
+	if opts.SecurityToken == "" {
+		opts.SecurityToken = DefaultSecurityToken
+	}
+	if opts.SessionTTL == 0 {
+		opts.SessionTTL = 2 * time.Hour
+	}
+	if opts.DailyLimit == 0 {
+		opts.DailyLimit = 15000
+	}
+	if opts.Version == "" {
+		opts.Version = CurrentVersion
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{opts: opts, store: NewStore(opts.Now), mux: http.NewServeMux(), sessions: map[string]*session{}}
+	s.seedSchema()
+	s.routes()
+	return s
+}
+
+// Start runs an org on 127.0.0.1 with a free port.
+func Start(opts Options) (*Server, error) {
+	return Listen("127.0.0.1:0", opts)
+}
+
+// Listen runs an org on addr.
+func Listen(addr string, opts Options) (*Server, error) {
+	s := New(opts)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s.ln = ln
+	s.URL = "http://" + ln.Addr().String()
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go s.srv.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed on Close
+	return s, nil
+}
+
+// Close stops the listener and drops open connections.
+func (s *Server) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Close()
+}
+
+// Store gives tests direct access to the org's data.
+func (s *Server) Store() *Store { return s.store }
+
+// Settings returns the eight SALESFORCE_* settings that point the connector at
+// this org.
+func (s *Server) Settings() map[string]string {
+	return map[string]string{
+		"SALESFORCE_CLIENT_ID":      s.opts.ClientID,
+		"SALESFORCE_CLIENT_SECRET":  s.opts.ClientSecret,
+		"SALESFORCE_USERNAME":       s.opts.Username,
+		"SALESFORCE_PASSWORD":       s.opts.Password,
+		"SALESFORCE_SECURITY_TOKEN": s.opts.SecurityToken,
+		"SALESFORCE_URL_LOGIN":      s.URL + "/services/oauth2/token",
+		"SALESFORCE_SOAP_URL_LOGIN": s.URL + "/services/Soap/c/45.0",
+		"SALESFORCE_VERSION":        "45.0",
+	}
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// routes registers every endpoint; each group lives in its own file.
+func (s *Server) routes() {
+	s.authRoutes()     // auth.go: OAuth token endpoint, SOAP login
+	s.restRoutes()     // rest.go: versions, sObjects, describe, limits
+	s.queryRoutes()    // query.go: query, queryAll, query locators
+	s.approvalRoutes() // approvals.go: process/approvals
+	s.metadataRoutes() // metadata.go: Metadata API createMetadata
+	s.adminRoutes()    // admin.go: fault injection, counters, reset, seed
+}
+
+// newSession issues an access token (also a valid SOAP session id).
+func (s *Server) newSession(userID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok := OrgID[:15] + "!" + randomToken()
+	s.sessions[tok] = &session{token: tok, userID: userID, expires: s.opts.Now().Add(s.opts.SessionTTL)}
+	return tok
+}
+
+// sessionFor returns the live session of a token, extending it as activity does
+// in Salesforce.
+func (s *Server) sessionFor(token string) (*session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss, ok := s.sessions[token]
+	if !ok {
+		return nil, false
+	}
+	now := s.opts.Now()
+	if now.After(ss.expires) {
+		delete(s.sessions, token)
+		return nil, false
+	}
+	ss.expires = now.Add(s.opts.SessionTTL)
+	return ss, true
+}
+
+// ExpireSessions ends every session, so the next API call gets 401 INVALID_SESSION_ID.
+func (s *Server) ExpireSessions() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.sessions)
+}
+
+// RevokeSession ends one session.
+func (s *Server) RevokeSession(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, token)
+}
+
+// bearer extracts the token of "Authorization: Bearer x" or "OAuth x".
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	for _, scheme := range []string{"Bearer ", "OAuth "} {
+		if len(h) > len(scheme) && strings.EqualFold(h[:len(scheme)], scheme) {
+			return strings.TrimSpace(h[len(scheme):])
+		}
+	}
+	return ""
+}
+
+// writeJSON sends v with a status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v) //nolint:errcheck // the client went away
+}
+
+// writeFailure sends a Salesforce error array.
+func writeFailure(w http.ResponseWriter, f *Failure) {
+	writeJSON(w, f.Status, f.Errors)
+}
