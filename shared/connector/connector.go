@@ -1,0 +1,146 @@
+// Package connector holds the Lambda handlers of the Salesforce connector: it
+// decodes an invoke (a Step Functions task input or an EventBridge event),
+// validates the contract's parameters, calls Salesforce through the shared client
+// and shapes the contract's output. Every function binary is a few lines around
+// one of its methods.
+package connector
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/sfconnect/connector/shared/credentials"
+	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/salesforce"
+)
+
+// Output is the contract's result. UPDATE and DELETE leave SalesforceResult out
+// on success; on a Salesforce error answer every action carries its body, so a
+// workflow can read Salesforce's error array.
+type Output struct {
+	SalesforceResult string `json:"salesforceResult,omitempty"`
+	SalesforceStatus string `json:"salesforceStatus"`
+}
+
+// Connector is what one execution environment keeps across invocations: the
+// Salesforce client with its session and breaker, and the logger.
+type Connector struct {
+	client  *salesforce.Client
+	log     *slog.Logger
+	initErr error // configuration that could not be read; reported on every invoke
+}
+
+// New returns a Connector over a client.
+func New(client *salesforce.Client, log *slog.Logger) *Connector {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Connector{client: client, log: log}
+}
+
+// FromEnv builds a Connector from the process environment (see the README's
+// configuration table). It does no network I/O: the secret and the session are
+// fetched on the first invoke.
+func FromEnv(ctx context.Context, lookup func(string) (string, bool)) (*Connector, error) {
+	log := NewLogger(os.Stdout, lookup)
+	getenv := func(k string) string { v, _ := lookup(k); return v }
+	creds, err := credentials.FromLookupEnv(ctx, lookup)
+	if err != nil {
+		return &Connector{log: log, initErr: err}, err
+	}
+	opts, err := salesforce.OptionsFromEnv(getenv)
+	if err != nil {
+		err = faults.Wrap(faults.UnknownError, err, "invalid configuration: %v", err)
+		return &Connector{log: log, initErr: err}, err
+	}
+	opts.Credentials = creds
+	opts.Logger = log
+	return New(salesforce.New(opts), log), nil
+}
+
+// MustFromEnv is FromEnv for a main function. A configuration error does not stop
+// the process: every invoke then returns it as a typed error a workflow can Catch,
+// which is easier to see than a crash loop at init.
+func MustFromEnv() *Connector {
+	c, err := FromEnv(context.Background(), os.LookupEnv)
+	if err != nil {
+		c.log.Error("configuration", "error", faults.MessageOf(err), "errorType", string(faults.CodeOf(err)))
+	}
+	return c
+}
+
+// NewLogger returns the JSON logger of the functions, at LOG_LEVEL (default info).
+func NewLogger(w *os.File, lookup func(string) (string, bool)) *slog.Logger {
+	level := slog.LevelInfo
+	if v, ok := lookup("LOG_LEVEL"); ok {
+		_ = level.UnmarshalText([]byte(strings.TrimSpace(v)))
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// call is one action's work: the Salesforce request and the output it gives.
+type call func(ctx context.Context, c *salesforce.Client, in *input) (*salesforce.Response, error)
+
+// run is the one handler path of every action: decode, validate, call, shape the
+// output, log, and turn any error into the catalogue's Lambda error.
+func (c *Connector) run(ctx context.Context, action string, statusOnly bool, fn call, event json.RawMessage) (out *Output, err error) {
+	start := time.Now()
+	var stats salesforce.Stats
+	defer func() {
+		if p := recover(); p != nil {
+			err = faults.New(faults.UnknownError, "internal error in %s", action)
+			c.log.Error("panic", "action", action, "panic", fmt.Sprint(p))
+		}
+		c.logInvoke(ctx, action, start, &stats, out, err)
+		if err != nil {
+			out, err = nil, faults.Lambda(err)
+		}
+	}()
+	if c.initErr != nil {
+		return nil, c.initErr
+	}
+	in, err := decode(event)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := fn(salesforce.WithStats(ctx, &stats), c.client, in)
+	if err != nil {
+		return nil, err
+	}
+	out = &Output{SalesforceStatus: strconv.Itoa(resp.Status)}
+	if !statusOnly || resp.Status >= 300 {
+		out.SalesforceResult = string(resp.Body)
+	}
+	return out, nil
+}
+
+// logInvoke writes the one log line of an invocation. It holds no payload, no
+// record data and nothing secret: ids of the request, the action and its cost.
+func (c *Connector) logInvoke(ctx context.Context, action string, start time.Time, stats *salesforce.Stats, out *Output, err error) {
+	attrs := []any{
+		"action", action,
+		"durationMs", float64(time.Since(start).Microseconds()) / 1000,
+		"attempts", stats.Attempts.Load(),
+		"login", stats.Logins.Load() > 0,
+	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		attrs = append(attrs, "requestId", lc.AwsRequestID)
+	}
+	if out != nil {
+		attrs = append(attrs, "status", out.SalesforceStatus)
+	}
+	if err != nil {
+		attrs = append(attrs, "errorType", string(faults.CodeOf(err)), "error", faults.MessageOf(err))
+		c.log.Warn("invoke failed", attrs...)
+		return
+	}
+	c.log.Info("invoke", attrs...)
+}

@@ -1,0 +1,44 @@
+package connector
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/salesforce"
+)
+
+// CustomObjectCreate is the CUSTOM_OBJECT_CREATE action: a CustomObject
+// definition in salesforcePayload, the Metadata API's SaveResult as JSON out. A
+// failed SaveResult is an output, not an error: its errors are in the result.
+func (c *Connector) CustomObjectCreate(ctx context.Context, event json.RawMessage) (*Output, error) {
+	return c.run(ctx, "CUSTOM_OBJECT_CREATE", false, customObject, event)
+}
+
+func customObject(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.Response, error) {
+	payload, err := in.payload()
+	if err != nil {
+		return nil, err
+	}
+	var def salesforce.CustomObject
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&def); err != nil {
+		return nil, faults.New(faults.InvalidInput, "salesforcePayload is not a CustomObject definition (fullName, label, pluralLabel, nameField, deploymentStatus, sharingModel, description): %s", jsonProblem(err))
+	}
+	if def.FullName == "" {
+		return nil, faults.New(faults.MissingInput, "salesforcePayload.fullName is required")
+	}
+	return sf.CreateCustomObject(ctx, def)
+}
+
+// jsonProblem describes a decoding error without echoing the input's values.
+func jsonProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return "field " + typeErr.Field + " must be a " + typeErr.Type.String()
+	}
+	return err.Error()
+}
