@@ -50,6 +50,15 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[string]*session
 
+	// ctl guards the control plane: faults, counters and API usage.
+	ctl        sync.Mutex
+	faults     []*injected
+	requests   map[string]int // route -> requests received
+	logins     map[string]int // grant type or "soap" -> sessions issued
+	apiUsed    int
+	dailyLimit int
+	seeds      [][]byte // LoadSeed documents, replayed by Reset
+
 	ln  net.Listener
 	srv *http.Server
 }
@@ -89,7 +98,8 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{opts: opts, store: NewStore(opts.Now), mux: http.NewServeMux(), sessions: map[string]*session{}}
+	s := &Server{opts: opts, store: NewStore(opts.Now), mux: http.NewServeMux(), sessions: map[string]*session{},
+		requests: map[string]int{}, logins: map[string]int{}, dailyLimit: opts.DailyLimit}
 	s.seedSchema()
 	s.routes()
 	return s

@@ -384,3 +384,14 @@ func (src source) Row(id string) (map[string]any, bool) {
 	}
 	return r.fields, true
 }
+
+// reset drops every object and record; ids start over.
+func (s *Store) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.objects = map[string]*Object{}
+	s.rows = map[string]*row{}
+	s.order = map[string][]*row{}
+	s.seq = 0
+	s.userID = ""
+}
