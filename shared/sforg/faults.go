@@ -45,20 +45,20 @@ const (
 // Route names, used for fault scoping and request counters. Route "*" in a
 // Fault matches every route the fault kind applies to.
 const (
-	RouteToken         = "token"          // POST /services/oauth2/token
-	RouteSOAPLogin     = "soap-login"     // POST /services/Soap/u|c/NN.N
-	RouteVersions      = "versions"       // GET /services/data
-	RouteResources     = "resources"      // GET /services/data/vNN.N/
+	RouteToken          = "token"           // POST /services/oauth2/token
+	RouteSOAPLogin      = "soap-login"      // POST /services/Soap/u|c/NN.N
+	RouteVersions       = "versions"        // GET /services/data
+	RouteResources      = "resources"       // GET /services/data/vNN.N/
 	RouteDescribeGlobal = "describe-global" // GET /services/data/vNN.N/sobjects/
-	RouteDescribe      = "describe"       // GET .../sobjects/{Name}/describe/
-	RouteSObjectInfo   = "sobject-info"   // GET .../sobjects/{Name}/
-	RouteCreate        = "sobject-create" // POST .../sobjects/{Name}/
-	RouteGet           = "sobject-get"    // GET .../sobjects/{Name}/{Id} and by external id
-	RouteUpdate        = "sobject-update" // PATCH .../sobjects/{Name}/{Id}
-	RouteDelete        = "sobject-delete" // DELETE .../sobjects/{Name}/{Id} and by external id
-	RouteUpsert        = "sobject-upsert" // PATCH .../sobjects/{Name}/{Field}/{Value}
-	RouteLimits        = "limits"         // GET .../limits/
-	RouteUnknown       = "unknown"        // any other /services/data path (404/405)
+	RouteDescribe       = "describe"        // GET .../sobjects/{Name}/describe/
+	RouteSObjectInfo    = "sobject-info"    // GET .../sobjects/{Name}/
+	RouteCreate         = "sobject-create"  // POST .../sobjects/{Name}/
+	RouteGet            = "sobject-get"     // GET .../sobjects/{Name}/{Id} and by external id
+	RouteUpdate         = "sobject-update"  // PATCH .../sobjects/{Name}/{Id}
+	RouteDelete         = "sobject-delete"  // DELETE .../sobjects/{Name}/{Id} and by external id
+	RouteUpsert         = "sobject-upsert"  // PATCH .../sobjects/{Name}/{Field}/{Value}
+	RouteLimits         = "limits"          // GET .../limits/
+	RouteUnknown        = "unknown"         // any other /services/data path (404/405)
 	// Routes served by query.go, approvals.go and metadata.go pass their own
 	// names: "query", "approvals", "metadata".
 )
