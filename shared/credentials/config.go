@@ -1,0 +1,266 @@
+// Package credentials gives the connector its Salesforce configuration: from an AWS
+// Secrets Manager secret in a deployment, or from environment variables for local
+// runs. A Cache keeps the loaded Config for a while and can be told to read again
+// when Salesforce rejects the credentials, so a rotated secret is picked up without
+// a redeploy. No value this package prints, logs or returns in an error holds a
+// password, security token, client secret or any other secret.
+package credentials
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/sfconnect/connector/shared/faults"
+)
+
+// The configuration keys of the connector contract. They are the environment
+// variable names and, in a deployment, the keys of the secret's JSON object.
+const (
+	KeyClientID      = "SALESFORCE_CLIENT_ID"
+	KeyClientSecret  = "SALESFORCE_CLIENT_SECRET"
+	KeyUsername      = "SALESFORCE_USERNAME"
+	KeyPassword      = "SALESFORCE_PASSWORD"
+	KeySecurityToken = "SALESFORCE_SECURITY_TOKEN"
+	KeyLoginURL      = "SALESFORCE_URL_LOGIN"
+	KeySOAPLoginURL  = "SALESFORCE_SOAP_URL_LOGIN"
+	KeyVersion       = "SALESFORCE_VERSION"
+)
+
+// Keys that choose where and how the configuration is read. AuthFlow may also sit
+// in the secret; SecretID and SecretTTL only make sense in the environment.
+const (
+	KeyAuthFlow  = "SALESFORCE_AUTH_FLOW"
+	KeySecretID  = "SALESFORCE_SECRET_ID"
+	KeySecretTTL = "SALESFORCE_SECRET_TTL"
+)
+
+// Keys lists the eight configuration keys of the contract, in its order.
+var Keys = []string{
+	KeyClientID, KeyClientSecret, KeyUsername, KeyPassword,
+	KeySecurityToken, KeyLoginURL, KeySOAPLoginURL, KeyVersion,
+}
+
+// The authentication flows Validate knows. A new flow is one entry in flowKeys.
+const (
+	FlowPassword = "password" // OAuth 2.0 username-password, the default
+	FlowSOAP     = "soap"     // SOAP login()
+)
+
+// flowKeys lists the keys each flow cannot work without. An empty security token
+// is accepted when the key is present (orgs that trust the caller's IP range issue
+// none), so it is listed but checked for presence, not for a value.
+var flowKeys = map[string][]string{
+	FlowPassword: {KeyClientID, KeyClientSecret, KeyUsername, KeyPassword, KeySecurityToken, KeyLoginURL, KeyVersion},
+	FlowSOAP:     {KeyUsername, KeyPassword, KeySOAPLoginURL}, // the version can come from the URL
+}
+
+// Config is the connector's Salesforce configuration. Its String, GoString, Format,
+// LogValue and MarshalJSON methods show which secrets are set, never their values;
+// keep it in exported fields or behind a pointer, since fmt prints an unexported
+// struct field without calling its methods.
+type Config struct {
+	ClientID      string
+	ClientSecret  string `json:"-"`
+	Username      string
+	Password      string `json:"-"`
+	SecurityToken string `json:"-"`
+	LoginURL      string // OAuth token endpoint, e.g. https://login.salesforce.com/services/oauth2/token
+	SOAPLoginURL  string // e.g. https://login.salesforce.com/services/Soap/c/45.0
+	Version       string // API version without the "v", e.g. "45.0"
+	AuthFlow      string // FlowPassword when empty
+
+	// Extra holds the other SALESFORCE_* keys of a secret (for flows added later,
+	// e.g. a private key), so they reach the client without a change here. Their
+	// values are treated as secrets.
+	Extra map[string]string `json:"-"`
+
+	// tokenSet records that SALESFORCE_SECURITY_TOKEN was present, possibly empty.
+	tokenSet bool
+}
+
+// field ties a key to its Config field. Adding a key to Config is one struct field
+// and one row here: reading, validation and redaction follow the table.
+type field struct {
+	key    string
+	name   string // Go field name, for String and GoString
+	secret bool
+	url    bool
+	get    func(*Config) *string
+}
+
+var fields = []field{
+	{KeyClientID, "ClientID", false, false, func(c *Config) *string { return &c.ClientID }},
+	{KeyClientSecret, "ClientSecret", true, false, func(c *Config) *string { return &c.ClientSecret }},
+	{KeyUsername, "Username", false, false, func(c *Config) *string { return &c.Username }},
+	{KeyPassword, "Password", true, false, func(c *Config) *string { return &c.Password }},
+	{KeySecurityToken, "SecurityToken", true, false, func(c *Config) *string { return &c.SecurityToken }},
+	{KeyLoginURL, "LoginURL", false, true, func(c *Config) *string { return &c.LoginURL }},
+	{KeySOAPLoginURL, "SOAPLoginURL", false, true, func(c *Config) *string { return &c.SOAPLoginURL }},
+	{KeyVersion, "Version", false, false, func(c *Config) *string { return &c.Version }},
+	{KeyAuthFlow, "AuthFlow", false, false, func(c *Config) *string { return &c.AuthFlow }},
+}
+
+func fieldOf(key string) (field, bool) {
+	i := slices.IndexFunc(fields, func(f field) bool { return f.key == key })
+	if i < 0 {
+		return field{}, false
+	}
+	return fields[i], true
+}
+
+// has reports whether key counts as given. Every key but the security token needs a
+// value; the token only needs to have been present.
+func (c *Config) has(key string) bool {
+	if key == KeySecurityToken && c.tokenSet {
+		return true
+	}
+	f, ok := fieldOf(key)
+	if !ok {
+		return c.Extra[key] != ""
+	}
+	return *f.get(c) != ""
+}
+
+// Flow returns the authentication flow, FlowPassword when none is set.
+func (c Config) Flow() string {
+	if c.AuthFlow == "" {
+		return FlowPassword
+	}
+	return c.AuthFlow
+}
+
+// Validate reports, as one faults.MissingToken error, every key the flow needs but
+// lacks and every URL or version that is malformed. An empty flow means
+// FlowPassword. Messages name keys, never values.
+func (c Config) Validate(flow string) error {
+	if problems := c.problems(flow); len(problems) > 0 {
+		return faults.New(faults.MissingToken, "invalid Salesforce configuration: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func (c *Config) problems(flow string) []string {
+	if flow == "" {
+		flow = FlowPassword
+	}
+	required, ok := flowKeys[flow]
+	if !ok {
+		return []string{fmt.Sprintf("%s %q is not one of %s", KeyAuthFlow, flow, strings.Join(flowNames(), ", "))}
+	}
+	var missing, problems []string
+	for _, key := range required {
+		if !c.has(key) {
+			missing = append(missing, key)
+		}
+	}
+	if flow == FlowSOAP && c.Version == "" && versionFromSOAPURL(c.SOAPLoginURL) == "" {
+		missing = append(missing, KeyVersion)
+	}
+	if len(missing) > 0 {
+		problems = append(problems, "missing "+strings.Join(missing, ", "))
+	}
+	for _, f := range fields {
+		v := *f.get(c)
+		if v == "" {
+			continue
+		}
+		if f.url {
+			if err := checkURL(v); err != "" {
+				problems = append(problems, f.key+" "+err)
+			}
+		}
+	}
+	if c.Version != "" {
+		if _, err := NormalizeVersion(c.Version); err != nil {
+			problems = append(problems, faults.MessageOf(err))
+		}
+	}
+	return problems
+}
+
+func flowNames() []string {
+	names := make([]string, 0, len(flowKeys))
+	for name := range flowKeys {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// minVersion is the oldest API version Salesforce still serves (SALESFORCE-PROTOCOL.md
+// §1.6: 21.0–30.0 were retired in Summer '25).
+const minVersion = 31
+
+var versionPattern = regexp.MustCompile(`^\d{2,3}\.0$`)
+
+// NormalizeVersion accepts "45.0" or "v45.0" and returns "45.0". Anything else, or
+// a retired version, is a faults.MissingToken error naming SALESFORCE_VERSION.
+func NormalizeVersion(v string) (string, error) {
+	s := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(v), "v"), "V")
+	if !versionPattern.MatchString(s) {
+		return "", faults.New(faults.MissingToken, "%s must look like 45.0 or v45.0", KeyVersion)
+	}
+	major, _ := strconv.Atoi(strings.TrimSuffix(s, ".0"))
+	if major < minVersion {
+		return "", faults.New(faults.MissingToken, "%s %s is retired; the oldest served is %d.0", KeyVersion, s, minVersion)
+	}
+	return strconv.Itoa(major) + ".0", nil
+}
+
+// soapVersionPattern finds the version in a SOAP login URL such as
+// https://login.salesforce.com/services/Soap/c/45.0 (enterprise) or /Soap/u/45.0 (partner).
+var soapVersionPattern = regexp.MustCompile(`/services/Soap/[cu]/(\d{2,3}\.0)/?$`)
+
+// versionFromSOAPURL returns the API version a SOAP login URL names, or "".
+func versionFromSOAPURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	m := soapVersionPattern.FindStringSubmatch(u.Path)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// checkURL returns why raw is not acceptable as a login URL, or "". Plain http is
+// allowed only to a loopback host, where the local org emulator listens; anywhere
+// else it would send the password in clear. The reason never quotes the URL, which
+// could carry user info.
+func checkURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "is not a valid URL"
+	}
+	if !u.IsAbs() || u.Host == "" {
+		return "must be an absolute URL"
+	}
+	if u.User != nil {
+		return "must not carry a user name or password"
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return ""
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return ""
+		}
+		return "must use https (plain http is allowed only to a loopback host)"
+	default:
+		return "must use https"
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
