@@ -1,0 +1,238 @@
+package salesforce
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sfconnect/connector/shared/credentials"
+	"github.com/sfconnect/connector/shared/faults"
+)
+
+// rejection is Salesforce refusing the credentials: an OAuth error or a SOAP login
+// fault. Its text is Salesforce's code and description with every credential value
+// taken out.
+type rejection struct {
+	status      int
+	code        string
+	description string
+}
+
+func (r *rejection) String() string {
+	switch {
+	case r.code != "" && r.description != "":
+		return r.code + ": " + r.description
+	case r.code != "":
+		return r.code
+	default:
+		return "HTTP " + http.StatusText(r.status)
+	}
+}
+
+// loginFlow logs in once with cfg. It returns a token, or a rejection when
+// Salesforce refused the credentials, or an error for anything else.
+type loginFlow func(c *Client, ctx context.Context, cfg credentials.Config) (*token, *rejection, error)
+
+// loginFlows maps the configuration's flow names to their implementation.
+var loginFlows = map[string]loginFlow{
+	credentials.FlowPassword: (*Client).passwordLogin,
+	credentials.FlowSOAP:     (*Client).soapLogin,
+}
+
+// login obtains a session. When Salesforce rejects the credentials they may just
+// have been rotated: the cached configuration is dropped, loaded again and tried
+// once more before giving up with MISSING_TOKEN.
+func (c *Client) login(ctx context.Context) (*token, error) {
+	t, rej, err := c.loginWithLoaded(ctx)
+	if err != nil || rej == nil {
+		return t, err
+	}
+	c.log.Warn("salesforce rejected the login; loading the credentials again", "error", rej.code)
+	c.opts.Credentials.Invalidate()
+	t, rej, err = c.loginWithLoaded(ctx)
+	if err != nil || rej == nil {
+		return t, err
+	}
+	return nil, faults.New(faults.MissingToken, "Salesforce rejected the login, also with freshly loaded credentials: %s", rej)
+}
+
+func (c *Client) loginWithLoaded(ctx context.Context) (*token, *rejection, error) {
+	if c.opts.Credentials == nil {
+		return nil, nil, faults.New(faults.MissingToken, "no Salesforce credentials configured")
+	}
+	cfg, err := c.opts.Credentials.Load(ctx)
+	if err != nil {
+		return nil, nil, err // already a faults error
+	}
+	flowName := cfg.AuthFlow
+	if flowName == "" {
+		flowName = c.opts.AuthFlow
+	}
+	if flowName == "" {
+		flowName = credentials.FlowPassword
+	}
+	flow, ok := loginFlows[flowName]
+	if !ok {
+		return nil, nil, faults.New(faults.MissingToken, "%s %q is not %s or %s", EnvAuthFlow, flowName, credentials.FlowPassword, credentials.FlowSOAP)
+	}
+	countLogin(ctx)
+	t, rej, err := flow(c, ctx, cfg)
+	if rej != nil {
+		rej.description = redact(rej.description, cfg)
+		rej.code = redact(rej.code, cfg)
+	}
+	if t != nil {
+		c.log.Info("salesforce login", "flow", flowName, "instance", t.InstanceURL)
+	}
+	return t, rej, err
+}
+
+// passwordLogin is the OAuth 2.0 username-password flow (SALESFORCE-PROTOCOL.md §1.1).
+func (c *Client) passwordLogin(ctx context.Context, cfg credentials.Config) (*token, *rejection, error) {
+	version, err := credentials.NormalizeVersion(cfg.Version)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := c.send(ctx, request{
+		name:   "OAuth token request",
+		method: http.MethodPost,
+		url:    cfg.LoginURL,
+		header: map[string]string{"Accept": "application/json"},
+		form: url.Values{
+			"grant_type":    {"password"},
+			"client_id":     {cfg.ClientID},
+			"client_secret": {cfg.ClientSecret},
+			"username":      {cfg.Username},
+			"password":      {cfg.Password + cfg.SecurityToken}, // concatenated, no separator
+		},
+		idempotent: true, // a second token request only issues another token
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if resp.Status >= 400 {
+		var e struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		_ = json.Unmarshal(resp.Body, &e) // a body that is not Salesforce's JSON still means no
+		return nil, &rejection{status: resp.Status, code: e.Error, description: e.Description}, nil
+	}
+	var ok struct {
+		AccessToken string `json:"access_token"`
+		InstanceURL string `json:"instance_url"`
+	}
+	if err := json.Unmarshal(resp.Body, &ok); err != nil || resp.Status != http.StatusOK {
+		return nil, nil, faults.New(faults.UnknownError, "OAuth token request: unexpected answer from Salesforce (status %d)", resp.Status)
+	}
+	instance, err := instanceOf(ok.InstanceURL)
+	if err != nil || ok.AccessToken == "" {
+		return nil, nil, faults.New(faults.UnknownError, "OAuth token request: Salesforce's answer lacks access_token or a valid instance_url")
+	}
+	return &token{AccessToken: ok.AccessToken, InstanceURL: instance, Version: version, IssuedAt: c.opts.Now()}, nil, nil
+}
+
+// soapNamespaces maps the WSDL letter of a SOAP login URL to its namespace
+// (SALESFORCE-PROTOCOL.md §1.5): u is the partner WSDL, c the enterprise one.
+var soapNamespaces = map[string]string{
+	"u": "urn:partner.soap.sforce.com",
+	"c": "urn:enterprise.soap.sforce.com",
+}
+
+// soapLogin is SOAP login() (SALESFORCE-PROTOCOL.md §1.5). The sessionId is used
+// as a bearer token; the instance is serverUrl's scheme and host.
+func (c *Client) soapLogin(ctx context.Context, cfg credentials.Config) (*token, *rejection, error) {
+	version, err := credentials.NormalizeVersion(cfg.Version)
+	if err != nil {
+		return nil, nil, err
+	}
+	ns, ok := soapNamespaces[wsdlLetter(cfg.SOAPLoginURL)]
+	if !ok {
+		return nil, nil, faults.New(faults.MissingToken,
+			"%s must end in /services/Soap/u/NN.N (partner) or /services/Soap/c/NN.N (enterprise)", credentials.KeySOAPLoginURL)
+	}
+	resp, err := c.send(ctx, request{
+		name:   "SOAP login",
+		method: http.MethodPost,
+		url:    cfg.SOAPLoginURL,
+		header: map[string]string{"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "login", "Accept": "text/xml"},
+		body:   loginEnvelope(ns, cfg.Username, cfg.Password+cfg.SecurityToken),
+		// login() creates nothing; sending it twice only opens another session.
+		idempotent: true,
+		soap:       true,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	env, perr := parseEnvelope(resp.Body)
+	switch {
+	case perr == nil && env.Body.Fault != nil:
+		f := env.Body.Fault
+		return nil, &rejection{status: resp.Status, code: f.code(), description: f.String}, nil
+	case resp.Status >= 400:
+		return nil, &rejection{status: resp.Status}, nil
+	case perr != nil || env.Body.Login == nil || resp.Status != http.StatusOK:
+		return nil, nil, faults.New(faults.UnknownError, "SOAP login: unexpected answer from Salesforce (status %d)", resp.Status)
+	}
+	r := env.Body.Login.Result
+	if r.PasswordExpired {
+		return nil, nil, faults.New(faults.MissingToken, "SOAP login: the Salesforce user's password has expired")
+	}
+	instance, err := instanceOf(r.ServerURL)
+	if err != nil || r.SessionID == "" {
+		return nil, nil, faults.New(faults.UnknownError, "SOAP login: Salesforce's answer lacks sessionId or a valid serverUrl")
+	}
+	return &token{AccessToken: r.SessionID, InstanceURL: instance, Version: version, IssuedAt: c.opts.Now()}, nil, nil
+}
+
+// wsdlLetter returns the "u" or "c" of .../services/Soap/u/45.0, or "".
+func wsdlLetter(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	for i := 0; i+2 < len(parts); i++ {
+		if parts[i] == "services" && parts[i+1] == "Soap" {
+			return parts[i+2]
+		}
+	}
+	return ""
+}
+
+// instanceOf keeps the scheme and host of an instance or server URL.
+func instanceOf(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", faults.New(faults.UnknownError, "not an absolute http(s) URL")
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// redact removes every credential value from s, which Salesforce wrote and which
+// goes into an error message. Salesforce's texts do not quote them; this makes sure.
+func redact(s string, cfg credentials.Config) string {
+	for _, v := range []string{cfg.Password + cfg.SecurityToken, cfg.Password, cfg.SecurityToken, cfg.ClientSecret, cfg.Username} {
+		if len(v) >= 3 {
+			s = strings.ReplaceAll(s, v, credentials.Redacted)
+		}
+	}
+	const maxLen = 300
+	if len(s) > maxLen {
+		s = s[:maxLen] + "…"
+	}
+	return s
+}
+
+// loginBudget bounds a shared login: every attempt of two logins (the credentials
+// retry) with the longest waits.
+func (c *Client) loginBudget() time.Duration {
+	n := time.Duration(c.opts.MaxAttempts)
+	return 2 * n * (c.opts.Timeout + c.opts.RetryMaxDelay)
+}

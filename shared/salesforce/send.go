@@ -1,0 +1,369 @@
+package salesforce
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sfconnect/connector/shared/faults"
+)
+
+// request is one HTTP exchange with Salesforce, ready to be sent (again).
+type request struct {
+	name       string // for logs and messages, e.g. "GET sobjects/Account/001…": never a secret
+	method     string
+	url        string
+	header     map[string]string
+	body       []byte
+	form       url.Values
+	bearer     string // access token for the Authorization header
+	idempotent bool   // may be sent again after it may have reached Salesforce
+	soap       bool   // a 500 carrying a SOAP fault is an answer, not a server failure
+}
+
+// failure sorts what went wrong with one attempt.
+type failure int
+
+const (
+	noFailure   failure = iota // Salesforce answered (any status the policy does not retry)
+	refused                    // connection refused: the request cannot have reached Salesforce
+	unreachable                // DNS or TLS failure before the request was sent
+	lost                       // connection reset or closed: the request may have been processed
+	timedOut                   // the per-attempt timeout elapsed
+	deadline                   // ctx's deadline (minus the margin) elapsed
+	cancelled                  // ctx was cancelled
+	serverError                // a 5xx or 429 answer
+)
+
+// failureInfo says how a failure is treated; failures is the lookup table.
+type failureInfo struct {
+	code      faults.Code // when it happened on the only attempt
+	transient bool        // another attempt may succeed; counts against the breaker
+	reached   bool        // the request may have been processed
+}
+
+var failures = map[failure]failureInfo{
+	refused:     {faults.ConnectionError, true, false},
+	unreachable: {faults.ConnectionError, true, false},
+	lost:        {faults.ConnectionError, true, true},
+	timedOut:    {faults.RequestTimeout, true, true},
+	deadline:    {faults.RequestTimeout, false, true},
+	cancelled:   {faults.RequestTimeout, false, true},
+	serverError: {faults.UnknownError, true, true},
+}
+
+// outcome is the result of one attempt.
+type outcome struct {
+	failure    failure
+	desc       string // e.g. "503", "connection refused"
+	resp       *Response
+	err        error         // an answer that is an error in itself (too large, redirect)
+	retryAfter time.Duration // from Retry-After; negative when absent
+	blocked    bool          // the breaker refused the attempt: nothing was sent
+}
+
+// retryable is the retry policy. An idempotent request is tried again after any
+// transient failure; a POST only when the connection was refused, since anything
+// else may have created a record or submitted an approval that a replay would
+// duplicate (creates and approval requests carry no idempotency key).
+func retryable(req request, o outcome) bool {
+	if o.failure == refused {
+		return true
+	}
+	return req.idempotent && failures[o.failure].transient
+}
+
+// errAttemptTimeout is the cause of an attempt context that hit Options.Timeout;
+// errCancelled marks, for the breaker, attempts the caller abandoned.
+var (
+	errAttemptTimeout = errors.New("salesforce: attempt timed out")
+	errTransient      = errors.New("salesforce: transient failure")
+	errCancelled      = errors.New("salesforce: cancelled")
+	errLoginBudget    = errors.New("salesforce: login took longer than its budget")
+)
+
+// send makes the attempts for req within ctx's deadline, as the policy allows,
+// and returns Salesforce's answer or the error the last failure maps to.
+func (c *Client) send(ctx context.Context, req request) (*Response, error) {
+	var last outcome
+	for attempt := 1; ; attempt++ {
+		if ctx.Err() != nil {
+			if attempt == 1 {
+				return nil, stopped(ctx, req.name)
+			}
+			return nil, c.giveUp(req, last, attempt-1, true)
+		}
+		o := c.attempt(ctx, req)
+		if o.blocked {
+			return nil, c.blockedError(req, last, attempt-1)
+		}
+		if o.failure == noFailure {
+			return o.resp, o.err
+		}
+		last = o
+		c.log.Info("salesforce attempt failed", "request", req.name, "attempt", attempt, "failure", o.desc)
+		if !retryable(req, o) || attempt >= c.opts.MaxAttempts {
+			return nil, c.giveUp(req, o, attempt, false)
+		}
+		wait := c.backoff(attempt, o.retryAfter)
+		if !fits(ctx, wait) {
+			return nil, c.giveUp(req, o, attempt, true)
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, c.giveUp(req, o, attempt, true)
+		}
+	}
+}
+
+// giveUp maps the last failure to the catalogue. outOfTime says the deadline, not
+// the policy, ended the attempts.
+func (c *Client) giveUp(req request, o outcome, attempts int, outOfTime bool) error {
+	info := failures[o.failure]
+	unknown := !req.idempotent && info.reached
+	switch {
+	case (o.failure == deadline || o.failure == cancelled) && unknown:
+		return faults.New(faults.RequestTimeout,
+			"%s: the deadline came before Salesforce answered; the outcome is unknown and the request was not retried to avoid a duplicate", req.name)
+	case o.failure == deadline || o.failure == cancelled:
+		return faults.New(faults.RequestTimeout, "%s: no answer from Salesforce before the deadline (%s)", req.name, plural(attempts, "attempt"))
+	case outOfTime:
+		return faults.New(faults.RequestTimeout, "%s: %s after %s and no time left before the deadline for another", req.name, o.desc, plural(attempts, "attempt"))
+	case unknown:
+		return faults.New(faults.UnknownError,
+			"%s: %s; the outcome is unknown and the request was not retried to avoid a duplicate", req.name, o.desc)
+	case attempts > 1:
+		return faults.New(faults.CircuitBreakerOpen, "%s: %s after %s", req.name, o.desc, plural(attempts, "attempt"))
+	default:
+		return faults.New(info.code, "%s: %s", req.name, o.desc)
+	}
+}
+
+// blockedError is the fail-fast answer of an open breaker.
+func (c *Client) blockedError(req request, last outcome, attempts int) error {
+	if attempts == 0 {
+		return faults.New(faults.CircuitBreakerOpen,
+			"%s: not sent: the circuit breaker is open after %d consecutive failures and lets a request through %s after it opened",
+			req.name, c.opts.BreakerFailures, c.opts.BreakerCooldown)
+	}
+	return faults.New(faults.CircuitBreakerOpen, "%s: %s after %s; the circuit breaker is now open",
+		req.name, last.desc, plural(attempts, "attempt"))
+}
+
+// stopped is the error for a context that ended before or while waiting.
+func stopped(ctx context.Context, what string) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return faults.Wrap(faults.RequestTimeout, context.Cause(ctx), "%s: cancelled", what)
+	}
+	return faults.Wrap(faults.RequestTimeout, context.Cause(ctx), "%s: no time left before the deadline", what)
+}
+
+// attempt sends req once through the breaker and reads the answer.
+func (c *Client) attempt(ctx context.Context, req request) outcome {
+	done, err := c.breaker.Allow()
+	if err != nil {
+		return outcome{blocked: true}
+	}
+	countAttempt(ctx)
+	start := time.Now()
+	o := c.exchange(ctx, req)
+	var verdict error
+	switch {
+	case o.failure == cancelled:
+		verdict = errCancelled
+	case o.failure != noFailure:
+		verdict = errTransient
+	}
+	done(verdict)
+	c.log.Debug("salesforce request", "request", req.name, "status", statusOf(o), "failure", o.desc,
+		"ms", time.Since(start).Milliseconds())
+	return o
+}
+
+func statusOf(o outcome) int {
+	if o.resp == nil {
+		return 0
+	}
+	return o.resp.Status
+}
+
+// exchange does the HTTP round trip with resty, the body read included, under the
+// per-attempt timeout.
+func (c *Client) exchange(ctx context.Context, req request) outcome {
+	actx, cancel := context.WithTimeoutCause(ctx, c.opts.Timeout, errAttemptTimeout)
+	defer cancel()
+
+	r := c.http.R().SetContext(actx).SetDoNotParseResponse(true).SetHeaders(req.header)
+	if req.bearer != "" {
+		r.SetAuthToken(req.bearer)
+	}
+	switch {
+	case req.form != nil:
+		r.SetFormDataFromValues(req.form)
+	case len(req.body) > 0:
+		r.SetBody(req.body)
+	}
+	res, err := r.Execute(req.method, req.url)
+	if err != nil {
+		return c.networkFailure(ctx, actx, err)
+	}
+	raw := res.RawBody()
+	if raw == nil {
+		return outcome{failure: lost, desc: "no response", retryAfter: -1}
+	}
+	defer raw.Close()
+	body, err := io.ReadAll(io.LimitReader(raw, c.opts.MaxBodyBytes+1))
+	if err != nil {
+		return c.networkFailure(ctx, actx, err)
+	}
+	status := res.StatusCode()
+	o := outcome{
+		resp:       &Response{Status: status, Body: body, Header: res.Header()},
+		desc:       strconv.Itoa(status),
+		retryAfter: -1,
+	}
+	switch {
+	case int64(len(body)) > c.opts.MaxBodyBytes:
+		o.resp = nil
+		o.err = faults.New(faults.UnknownError, "%s: the Salesforce response is larger than %d bytes", req.name, c.opts.MaxBodyBytes)
+	case status >= 500 && req.soap && faultOf(body) != nil:
+		// A SOAP fault is Salesforce's considered answer, not a server failure.
+	case status >= 500 || status == http.StatusTooManyRequests:
+		o.failure = serverError
+		o.retryAfter = retryAfter(res.Header())
+	case status < 200 || (status >= 300 && status < 400):
+		o.resp = nil
+		o.err = faults.New(faults.UnknownError, "%s: unexpected %d answer from Salesforce", req.name, status)
+	}
+	return o
+}
+
+// networkFailure sorts an error from the round trip or the body read. The context
+// tells a deadline from a per-attempt timeout; the error's type tells the rest.
+func (c *Client) networkFailure(ctx, actx context.Context, err error) outcome {
+	o := outcome{retryAfter: -1}
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		o.failure, o.desc = cancelled, "cancelled"
+	case ctx.Err() != nil:
+		o.failure, o.desc = deadline, "deadline"
+	case context.Cause(actx) == errAttemptTimeout:
+		o.failure, o.desc = timedOut, fmt.Sprintf("no answer within %s", c.opts.Timeout)
+	default:
+		o.failure, o.desc = lost, "connection closed"
+		for _, k := range netFailures {
+			if k.match(err) {
+				o.failure, o.desc = k.failure, k.desc
+				break
+			}
+		}
+	}
+	c.log.Debug("salesforce network error", "failure", o.desc, "error", err.Error())
+	return o
+}
+
+// netFailures sorts network errors, first match wins; anything unmatched is lost.
+var netFailures = []struct {
+	match   func(error) bool
+	failure failure
+	desc    string
+}{
+	{func(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }, refused, "connection refused"},
+	{func(err error) bool { var e *net.DNSError; return errors.As(err, &e) }, unreachable, "DNS lookup failed"},
+	{isTLSError, unreachable, "TLS handshake failed"},
+	{func(err error) bool { return errors.Is(err, syscall.ECONNRESET) }, lost, "connection reset"},
+	{func(err error) bool { return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) }, lost, "connection closed"},
+}
+
+func isTLSError(err error) bool {
+	var (
+		header   tls.RecordHeaderError
+		verify   *tls.CertificateVerificationError
+		alert    tls.AlertError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	return errors.As(err, &header) || errors.As(err, &verify) || errors.As(err, &alert) ||
+		errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
+}
+
+// retryAfter reads a Retry-After given in seconds; -1 when absent or a date.
+func retryAfter(h http.Header) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return -1
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > int64(24*time.Hour/time.Second) {
+		return -1
+	}
+	return time.Duration(n) * time.Second
+}
+
+// backoff is the wait before attempt+1: Retry-After when Salesforce gave one,
+// otherwise exponential with full jitter; both capped by RetryMaxDelay.
+func (c *Client) backoff(attempt int, after time.Duration) time.Duration {
+	if after >= 0 {
+		return min(after, c.opts.RetryMaxDelay)
+	}
+	ceiling := c.opts.RetryBaseDelay
+	for i := 1; i < attempt && ceiling < c.opts.RetryMaxDelay; i++ {
+		ceiling *= 2
+	}
+	return c.jitter(min(ceiling, c.opts.RetryMaxDelay))
+}
+
+func fullJitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return rand.N(d + 1)
+}
+
+// fits reports whether waiting d still leaves time for an attempt before ctx's
+// deadline (which already has the margin taken off).
+func fits(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return !ok || time.Until(dl) > d
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// bound takes the deadline margin off ctx, so that every attempt and wait ends
+// early enough for the handler to report REQUEST_TIMEOUT itself.
+func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-c.opts.DeadlineMargin))
+	}
+	return context.WithCancel(ctx)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
