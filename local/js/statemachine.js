@@ -1,0 +1,60 @@
+// Loads the state machine definitions in statemachine/ the way SAM deploys
+// them: every ${Name} placeholder replaced through DefinitionSubstitutions.
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from './lambda.js';
+
+export const definitionsDir = path.join(repoRoot, 'statemachine');
+
+/** Returns the paths of every statemachine/*.asl.json. */
+export function definitionFiles() {
+  return readdirSync(definitionsDir)
+    .filter((name) => name.endsWith('.asl.json'))
+    .sort()
+    .map((name) => path.join(definitionsDir, name));
+}
+
+/** Returns the ${Name} placeholders a definition's text uses, sorted. */
+export function placeholders(text) {
+  return [...new Set([...text.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1]))].sort();
+}
+
+/**
+ * Returns the keys of every DefinitionSubstitutions block in template.yaml.
+ * The template uses CloudFormation tags (!GetAtt, !Sub) that a plain YAML
+ * parser rejects, so the block is read by indentation.
+ */
+export function templateSubstitutions(file = path.join(repoRoot, 'template.yaml')) {
+  const keys = new Set();
+  let blockIndent = -1;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const indent = line.length - line.trimStart().length;
+    if (/^\s*DefinitionSubstitutions:\s*$/.test(line)) {
+      blockIndent = indent;
+      continue;
+    }
+    if (blockIndent < 0 || line.trim() === '' || line.trim().startsWith('#')) continue;
+    if (indent <= blockIndent) {
+      blockIndent = -1;
+      continue;
+    }
+    const m = /^\s*([A-Za-z0-9]+):/.exec(line);
+    if (m) keys.add(m[1]);
+  }
+  return [...keys].sort();
+}
+
+/** A function ARN of the shape Step Functions would see after deployment. */
+export function fakeFunctionArn(placeholder) {
+  const name = placeholder.replace(/Arn$/, '');
+  return `arn:aws:lambda:us-east-1:123456789012:function:sfconnect-${name}`;
+}
+
+/**
+ * Reads a definition and replaces each ${Name} with values[Name], or with a
+ * realistic Lambda ARN when no value is given.
+ */
+export function loadDefinition(file, values = {}) {
+  const text = readFileSync(file, 'utf8');
+  return JSON.parse(text.replace(/\$\{([A-Za-z0-9]+)\}/g, (_, name) => values[name] ?? fakeFunctionArn(name)));
+}
