@@ -3,6 +3,8 @@
 // emulator hands it a Source and slices the Result into pages.
 package soql
 
+import "time"
+
 // Field types, as Salesforce's describe names them.
 const (
 	TypeID        = "id"
@@ -58,7 +60,9 @@ type Record struct {
 
 // Field is one selected value. Value is string, float64, bool, nil or, for a
 // parent relationship such as Account.Name, a *Record holding the parent's fields
-// (nil when the lookup is empty).
+// (nil when the lookup is empty). For a child relationship subquery such as
+// (SELECT Name FROM Contacts) Value is a *Result (nil when there are no
+// children), which Salesforce renders as {"totalSize":n,"done":true,"records":[…]}.
 type Field struct {
 	Name  string
 	Value any
@@ -79,3 +83,26 @@ type Error struct {
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Optional interfaces a Source may implement. The engine works without them.
+
+// Clock fixes "now" for relative date literals such as TODAY and LAST_N_DAYS:n,
+// so tests can pin the date. Without it the engine uses time.Now in UTC.
+type Clock interface {
+	Now() time.Time
+}
+
+// ChildRelationship names a child relationship usable in a subquery, e.g.
+// {Name: "Contacts", Object: "Contact", Field: "AccountId"} on Account.
+type ChildRelationship struct {
+	Name   string // relationship name as written in FROM, e.g. "Contacts"
+	Object string // the child object's canonical name
+	Field  string // the child's reference field pointing at the parent
+}
+
+// Children lists an object's child relationships. Without it the engine
+// guesses them from the plural of a child object that has a reference field to
+// the parent (Contacts -> Contact.AccountId, Opportunities -> Opportunity.AccountId).
+type Children interface {
+	ChildRelationships(object string) []ChildRelationship
+}

@@ -1,0 +1,173 @@
+package soql
+
+import (
+	"strings"
+	"time"
+)
+
+const dateLayout = "2006-01-02"
+
+// datetimeLayouts are tried in order on literals and stored values. Go accepts a
+// fractional second after the seconds even when the layout has none.
+var datetimeLayouts = []string{
+	"2006-01-02T15:04:05Z07:00",
+	"2006-01-02T15:04:05Z0700",
+}
+
+func parseDateTime(s string) (time.Time, bool) {
+	for _, l := range datetimeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// storedMillis reads a stored datetime ("2011-07-07T00:37:00.000+0000") as
+// milliseconds since the epoch. A bare date counts as its midnight UTC.
+func storedMillis(v any) (int64, bool) {
+	s, ok := v.(string)
+	if !ok || s == "" {
+		return 0, false
+	}
+	if t, ok := parseDateTime(s); ok {
+		return t.UnixMilli(), true
+	}
+	if t, err := time.Parse(dateLayout, s); err == nil {
+		return t.UnixMilli(), true
+	}
+	return 0, false
+}
+
+// storedDate reads a stored date as YYYY-MM-DD (the first ten characters of a
+// datetime, which is how Salesforce stores dates anyway).
+func storedDate(v any) (string, bool) {
+	s, ok := v.(string)
+	if !ok || len(s) < len(dateLayout) {
+		return "", false
+	}
+	return s[:len(dateLayout)], true
+}
+
+// dateRange returns the half-open period [lo, hi) a relative date literal such as
+// TODAY or LAST_N_DAYS:7 stands for, in UTC (the emulator's only time zone).
+// Weeks start on Sunday and quarters are calendar quarters, as in a US-locale org
+// without custom fiscal years.
+func dateRange(word string, n int, now time.Time) (lo, hi time.Time) {
+	now = now.UTC()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	day := func(d int) time.Time { return today.AddDate(0, 0, d) }
+	week := today.AddDate(0, 0, -int(today.Weekday()))
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	quarter := time.Date(now.Year(), time.Month((int(now.Month())-1)/3*3+1), 1, 0, 0, 0, 0, time.UTC)
+	year := time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	switch word {
+	case "YESTERDAY":
+		return day(-1), today
+	case "TODAY":
+		return today, day(1)
+	case "TOMORROW":
+		return day(1), day(2)
+	case "LAST_WEEK":
+		return week.AddDate(0, 0, -7), week
+	case "THIS_WEEK":
+		return week, week.AddDate(0, 0, 7)
+	case "NEXT_WEEK":
+		return week.AddDate(0, 0, 7), week.AddDate(0, 0, 14)
+	case "LAST_MONTH":
+		return month.AddDate(0, -1, 0), month
+	case "THIS_MONTH":
+		return month, month.AddDate(0, 1, 0)
+	case "NEXT_MONTH":
+		return month.AddDate(0, 1, 0), month.AddDate(0, 2, 0)
+	case "LAST_90_DAYS":
+		return day(-90), day(1)
+	case "NEXT_90_DAYS":
+		return day(1), day(91)
+	case "LAST_QUARTER":
+		return quarter.AddDate(0, -3, 0), quarter
+	case "THIS_QUARTER":
+		return quarter, quarter.AddDate(0, 3, 0)
+	case "NEXT_QUARTER":
+		return quarter.AddDate(0, 3, 0), quarter.AddDate(0, 6, 0)
+	case "LAST_YEAR":
+		return year.AddDate(-1, 0, 0), year
+	case "THIS_YEAR":
+		return year, year.AddDate(1, 0, 0)
+	case "NEXT_YEAR":
+		return year.AddDate(1, 0, 0), year.AddDate(2, 0, 0)
+	case "LAST_N_DAYS": // includes today
+		return day(-n), day(1)
+	case "NEXT_N_DAYS": // starts tomorrow
+		return day(1), day(1 + n)
+	case "N_DAYS_AGO":
+		return day(-n), day(-n + 1)
+	case "LAST_N_WEEKS":
+		return week.AddDate(0, 0, -7*n), week
+	case "NEXT_N_WEEKS":
+		return week.AddDate(0, 0, 7), week.AddDate(0, 0, 7+7*n)
+	case "LAST_N_MONTHS":
+		return month.AddDate(0, -n, 0), month
+	case "NEXT_N_MONTHS":
+		return month.AddDate(0, 1, 0), month.AddDate(0, 1+n, 0)
+	case "LAST_N_YEARS":
+		return year.AddDate(-n, 0, 0), year
+	case "NEXT_N_YEARS":
+		return year.AddDate(1, 0, 0), year.AddDate(1+n, 0, 0)
+	}
+	return today, day(1)
+}
+
+// likeMatcher compiles a LIKE pattern (the raw literal, escapes kept) into a
+// case-insensitive matcher: % is any run of characters, _ exactly one, and \%
+// and \_ stand for themselves.
+func likeMatcher(raw string) func(string) bool {
+	type elem struct {
+		r    rune
+		kind byte // 'c' literal, '_' one, '%' any
+	}
+	var pat []elem
+	rs := []rune(strings.ToLower(raw))
+	for i := 0; i < len(rs); i++ {
+		switch r := rs[i]; r {
+		case '%', '_':
+			pat = append(pat, elem{kind: byte(r)})
+		case '\\':
+			if i+1 < len(rs) {
+				i++
+				if d, ok := escapes[byte(rs[i])]; ok && rs[i] < 128 {
+					pat = append(pat, elem{r: rune(d), kind: 'c'})
+					continue
+				}
+				pat = append(pat, elem{r: rs[i], kind: 'c'})
+			}
+		default:
+			pat = append(pat, elem{r: r, kind: 'c'})
+		}
+	}
+	return func(s string) bool {
+		str := []rune(strings.ToLower(s))
+		// Iterative wildcard match with one backtrack point.
+		si, pi, star, mark := 0, 0, -1, 0
+		for si < len(str) {
+			switch {
+			case pi < len(pat) && (pat[pi].kind == '_' || pat[pi].kind == 'c' && pat[pi].r == str[si]):
+				si++
+				pi++
+			case pi < len(pat) && pat[pi].kind == '%':
+				star, mark = pi, si
+				pi++
+			case star >= 0:
+				pi = star + 1
+				mark++
+				si = mark
+			default:
+				return false
+			}
+		}
+		for pi < len(pat) && pat[pi].kind == '%' {
+			pi++
+		}
+		return pi == len(pat)
+	}
+}
