@@ -1,0 +1,101 @@
+# Salesforce connector: build, test, lint and run the Lambda functions locally.
+# `make help` lists the targets. CI runs .ci/run, which calls `make test lint`.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Lambda runs the functions on arm64 (template.yaml); `make build GOARCH=amd64`
+# builds for an x86-64 host instead.
+GOARCH ?= arm64
+GO_BUILD_FLAGS := -trimpath -tags lambda.norpc -ldflags='-s -w'
+
+# Every functions/<name>/main.go is one Lambda function.
+FUNCTIONS := $(sort $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go)))
+BOOTSTRAPS := $(FUNCTIONS:%=build/%/bootstrap)
+
+# Pinned tools. The emulator is what `sam local invoke` runs inside its
+# container; staticcheck v0.8.2 is the first release built for Go 1.26.
+RIE := bin/aws-lambda-rie
+RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+NODE_MODULES := local/js/node_modules
+ASL_FILES := $(wildcard statemachine/*.asl.json)
+
+# make invoke FN=get [EVENT=events/get.json] [ENV_VARS=events/env.json]
+FN ?=
+EVENT ?= events/$(FN).json
+ENV_VARS ?= events/env.json
+
+.PHONY: help build test lint invoke demo bench clean distclean tools FORCE
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[A-Za-z%_-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: $(BOOTSTRAPS) ## build/<name>/bootstrap for every functions/<name> (GOARCH=arm64; GOARCH=amd64 for an x86-64 host)
+	@$(if $(FUNCTIONS),:,echo "make build: no functions/<name>/main.go yet, nothing to build")
+
+# Always handed to go build, whose cache knows better than file times whether
+# anything changed (and GOARCH may differ from the last build).
+build/%/bootstrap: FORCE
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build $(GO_BUILD_FLAGS) -o $@ ./functions/$*
+
+# `sam build` runs `make build-<LogicalId>` with ARTIFACTS_DIR set for every
+# function whose Metadata says BuildMethod: makefile. local/js/template.test.js
+# checks that each function in template.yaml has its target here.
+build-CreateFunction: ; $(call sam_artifact,create)
+build-GetFunction: ; $(call sam_artifact,get)
+build-UpdateFunction: ; $(call sam_artifact,update)
+build-DeleteFunction: ; $(call sam_artifact,delete)
+build-QueryFunction: ; $(call sam_artifact,query)
+build-ApprovalSubmitFunction: ; $(call sam_artifact,approval-submit)
+build-ApprovalListFunction: ; $(call sam_artifact,approval-list)
+build-ApprovalApproveFunction: ; $(call sam_artifact,approval-approve)
+build-ApprovalRejectFunction: ; $(call sam_artifact,approval-reject)
+build-CustomObjectCreateFunction: ; $(call sam_artifact,custom-object-create)
+
+define sam_artifact
+@test -n "$(ARTIFACTS_DIR)" || { echo "$@: ARTIFACTS_DIR is not set (this target is meant for sam build)" >&2; exit 2; }
+$(MAKE) --no-print-directory build/$(1)/bootstrap GOARCH=$(GOARCH)
+cp build/$(1)/bootstrap "$(ARTIFACTS_DIR)/bootstrap"
+endef
+
+tools: $(RIE) $(NODE_MODULES) ## install the pinned Runtime Interface Emulator into ./bin and the Node packages
+
+$(RIE):
+	GOBIN=$(CURDIR)/bin go install $(RIE_MODULE)
+
+$(NODE_MODULES): local/js/package.json local/js/package-lock.json
+	cd local/js && npm ci --no-audit --no-fund
+	@touch $@
+
+test: $(RIE) $(NODE_MODULES) ## go test -race -shuffle=on ./..., then the Node tests in local/js
+	go test -race -shuffle=on ./...
+	cd local/js && npm test
+
+lint: $(NODE_MODULES) ## gofmt, go vet, staticcheck, cfn-lint template.yaml, asl-validator
+	@unformatted=$$(find . -name '*.go' -not -path './local/js/node_modules/*' -not -path './.aws-sam/*' -not -path './build/*' -print0 | xargs -0 gofmt -l); \
+	if [ -n "$$unformatted" ]; then echo "gofmt -l reports:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+	go run $(STATICCHECK) ./...
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing (pip install cfn-lint)" >&2; exit 1; }
+	cfn-lint template.yaml
+	$(NODE_MODULES)/.bin/asl-validator $(addprefix --json-path ,$(ASL_FILES))
+
+invoke: $(RIE) ## run one function under the emulator: make invoke FN=get [EVENT=events/get.json] [ENV_VARS=events/env.json]
+	@test -n "$(FN)" || { echo "usage: make invoke FN=<name> [EVENT=events/<file>.json] [ENV_VARS=events/env.json]; names: $(FUNCTIONS)" >&2; exit 2; }
+	go run ./local/invoke -fn $(FN) -event $(EVENT) -env-vars $(ENV_VARS)
+
+demo: $(RIE) ## the end-to-end demo (go run ./local/demo)
+	go run ./local/demo
+
+bench: ## benchmarks (no tests)
+	go test -run='^$$' -bench=. -benchmem ./...
+
+clean: ## remove build output
+	rm -rf build .aws-sam
+
+distclean: clean ## also remove the installed tools (./bin, local/js/node_modules)
+	rm -rf bin $(NODE_MODULES)
+
+FORCE:
