@@ -168,6 +168,7 @@ func (s *Server) Reset() error {
 
 	s.store.reset()
 	s.seedSchema()
+	s.seedApprovals() // approvals.go: the defined processes get their ProcessDefinition rows back
 	for _, doc := range seeds {
 		if _, err := s.insertSeed(doc); err != nil {
 			return err

@@ -337,23 +337,26 @@ func (s *Server) soap(route string, h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// writeSOAPFault sends a SOAP 1.1 fault in Salesforce's shape.
+// writeSOAPFault sends a SOAP 1.1 fault in Salesforce's shape, with the partner
+// fault namespace. exceptionCode "" leaves out the detail (soapenv:Client faults).
 func writeSOAPFault(w http.ResponseWriter, status int, faultcode, faultstring, exceptionCode, exceptionMessage string) {
+	writeSOAPFaultNS(w, nsFaultPartner, status, faultcode, faultstring, exceptionCode, exceptionMessage)
+}
+
+// writeSOAPFaultNS is writeSOAPFault with the namespace of the "sf" prefix.
+func writeSOAPFaultNS(w http.ResponseWriter, faultNS string, status int, faultcode, faultstring, exceptionCode, exceptionMessage string) {
 	var b bytes.Buffer
-	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>`)
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="`)
+	b.WriteString(faultNS)
+	b.WriteString(`" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body><soapenv:Fault><faultcode>`)
 	xmlText(&b, faultcode)
 	b.WriteString(`</faultcode><faultstring>`)
 	xmlText(&b, faultstring)
 	b.WriteString(`</faultstring>`)
 	if exceptionCode != "" {
 		kind := "UnexpectedErrorFault"
-		switch exceptionCode {
-		case "INVALID_LOGIN":
+		if exceptionCode == "INVALID_LOGIN" {
 			kind = "LoginFault"
-		case "INVALID_SESSION_ID":
-			kind = "UnexpectedErrorFault"
-		case "UNSUPPORTED_API_VERSION", "INVALID_OPERATION":
-			kind = "UnexpectedErrorFault"
 		}
 		fmt.Fprintf(&b, `<detail><sf:%s xsi:type="sf:%s"><sf:exceptionCode>`, kind, kind)
 		xmlText(&b, exceptionCode)

@@ -132,3 +132,192 @@ func (s *Server) APIUsage() (used, limit int) {
 	defer s.ctl.Unlock()
 	return s.apiUsed, s.dailyLimit
 }
+
+// restRoutes registers the REST resources served here. Patterns carry no
+// method: byMethod answers Salesforce's 405 METHOD_NOT_ALLOWED itself.
+func (s *Server) restRoutes() {
+	versions := func(w http.ResponseWriter, r *http.Request) { s.guarded(RouteVersions, styleREST, w, r, s.versions) }
+	s.mux.HandleFunc("/services/data", versions)
+	s.mux.HandleFunc("/services/data/{$}", versions)
+
+	resources := s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteResources, s.resources)})
+	s.mux.HandleFunc("/services/data/{version}", resources)
+	s.mux.HandleFunc("/services/data/{version}/{$}", resources)
+
+	global := s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteDescribeGlobal, s.describeGlobal)})
+	s.mux.HandleFunc("/services/data/{version}/sobjects", global)
+	s.mux.HandleFunc("/services/data/{version}/sobjects/{$}", global)
+
+	sobject := s.byMethod(map[string]http.HandlerFunc{
+		"GET":  s.api(RouteSObjectInfo, s.sobjectInfo),
+		"POST": s.api(RouteCreate, s.createRecord),
+	})
+	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}", sobject)
+	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}/{$}", sobject)
+
+	describe := s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteDescribe, s.describe)})
+	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}/describe", describe)
+	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}/describe/{$}", describe)
+
+	record := s.byMethod(map[string]http.HandlerFunc{
+		"GET":    s.api(RouteGet, s.getRecord),
+		"PATCH":  s.api(RouteUpdate, s.updateRecord),
+		"DELETE": s.api(RouteDelete, s.deleteRecord),
+	})
+	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}/{id}", record)
+	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}/{id}/{$}", record)
+
+	external := s.byMethod(map[string]http.HandlerFunc{
+		"GET":    s.api(RouteGet, s.getByExternalID),
+		"PATCH":  s.api(RouteUpsert, s.upsert),
+		"DELETE": s.api(RouteDelete, s.deleteByExternalID),
+	})
+	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}/{field}/{value}", external)
+
+	limits := s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteLimits, s.limits)})
+	s.mux.HandleFunc("/services/data/{version}/limits", limits)
+	s.mux.HandleFunc("/services/data/{version}/limits/{$}", limits)
+
+	// Anything else under /services/data/: 404, or 405 when another method
+	// of the path is served (e.g. POST to a GET-only route of query.go).
+	s.mux.HandleFunc("/services/data/", s.api(RouteUnknown, s.unknown))
+}
+
+// methodOrder lists methods in the order Salesforce names them in a 405.
+var methodOrder = []string{"HEAD", "GET", "POST", "PATCH", "PUT", "DELETE"}
+
+// byMethod dispatches on the HTTP method. HEAD is served as GET, and
+// POST ?_HttpMethod=PATCH as PATCH (Salesforce's override for clients that
+// cannot send PATCH).
+func (s *Server) byMethod(handlers map[string]http.HandlerFunc) http.HandlerFunc {
+	var allowed []string
+	for _, m := range methodOrder {
+		if handlers[m] != nil || (m == "HEAD" && handlers["GET"] != nil) {
+			allowed = append(allowed, m)
+		}
+	}
+	notAllowed := s.api(RouteUnknown, func(w http.ResponseWriter, r *http.Request, c *call) {
+		writeFailure(w, methodNotAllowed(r.Method, allowed))
+	})
+	return func(w http.ResponseWriter, r *http.Request) {
+		method := r.Method
+		if method == http.MethodHead {
+			method = http.MethodGet
+		}
+		if method == http.MethodPost && r.URL.Query().Get("_HttpMethod") == "PATCH" {
+			method = http.MethodPatch
+		}
+		if h := handlers[method]; h != nil {
+			h(w, r)
+			return
+		}
+		notAllowed(w, r)
+	}
+}
+
+// methodNotAllowed words a 405 as Salesforce does (wording unconfirmed,
+// SALESFORCE-PROTOCOL.md §11).
+func methodNotAllowed(method string, allowed []string) *Failure {
+	return fail(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "HTTP Method '%s' not allowed. Allowed are %s", method, strings.Join(allowed, ","))
+}
+
+// unknown answers a path no route serves.
+func (s *Server) unknown(w http.ResponseWriter, r *http.Request, c *call) {
+	var allowed []string
+	for _, m := range methodOrder {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/services/data/" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		writeFailure(w, methodNotAllowed(r.Method, allowed))
+		return
+	}
+	writeFailure(w, errNotFound)
+}
+
+// versionInfo is one entry of GET /services/data.
+type versionInfo struct {
+	Label   string `json:"label"`
+	URL     string `json:"url"`
+	Version string `json:"version"`
+}
+
+// releaseName names the release of an API version: 20.0 was Winter '11 and
+// each release since adds one (Spring '19 = 45.0, Winter '27 = 68.0).
+func releaseName(major int) string {
+	n := major - 20
+	season := []string{"Winter", "Spring", "Summer"}[((n%3)+3)%3]
+	return fmt.Sprintf("%s '%02d", season, 11+n/3)
+}
+
+// versions answers GET /services/data: every live version, oldest first. It
+// needs no session and carries no Sforce-Limit-Info, as in Salesforce.
+func (s *Server) versions(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		writeFailure(w, methodNotAllowed(r.Method, []string{"HEAD", "GET"}))
+		return
+	}
+	var out []versionInfo
+	for v := minVersion; v <= s.currentMajor(); v++ {
+		out = append(out, versionInfo{Label: releaseName(v), URL: fmt.Sprintf("/services/data/v%d.0", v), Version: fmt.Sprintf("%d.0", v)})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// resources answers GET /services/data/vNN.N/ with the resources this org serves.
+func (s *Server) resources(w http.ResponseWriter, r *http.Request, c *call) {
+	out := map[string]string{}
+	for _, name := range []string{"sobjects", "query", "queryAll", "limits", "process"} {
+		out[name] = c.base + "/" + name
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// limitsTemplate is a Developer Edition org's /limits answer (the shape of
+// the camel fixture limits.json); DailyApiRequests is live.
+var limitsTemplate = map[string]int{
+	"ConcurrentAsyncGetReportInstances":     200,
+	"ConcurrentSyncReportRuns":              20,
+	"DailyAsyncApexExecutions":              250000,
+	"DailyBulkApiRequests":                  5000,
+	"DailyDurableGenericStreamingApiEvents": 10000,
+	"DailyDurableStreamingApiEvents":        10000,
+	"DailyGenericStreamingApiEvents":        10000,
+	"DailyStreamingApiEvents":               10000,
+	"DailyWorkflowEmails":                   390,
+	"DataStorageMB":                         5,
+	"DurableStreamingApiConcurrentClients":  20,
+	"FileStorageMB":                         20,
+	"HourlyAsyncReportRuns":                 1200,
+	"HourlyDashboardRefreshes":              200,
+	"HourlyDashboardResults":                5000,
+	"HourlyDashboardStatuses":               999999999,
+	"HourlyODataCallout":                    10000,
+	"HourlySyncReportRuns":                  500,
+	"HourlyTimeBasedWorkflow":               50,
+	"MassEmail":                             10,
+	"SingleEmail":                           15,
+	"StreamingApiConcurrentClients":         20,
+}
+
+type limitInfo struct {
+	Max       int `json:"Max"`
+	Remaining int `json:"Remaining"`
+}
+
+// limits answers GET /services/data/vNN.N/limits/.
+func (s *Server) limits(w http.ResponseWriter, r *http.Request, c *call) {
+	out := make(map[string]limitInfo, len(limitsTemplate)+1)
+	for k, v := range limitsTemplate {
+		out[k] = limitInfo{Max: v, Remaining: v}
+	}
+	used, limit := s.APIUsage()
+	out["DailyApiRequests"] = limitInfo{Max: limit, Remaining: max(limit-used, 0)}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -20,6 +20,13 @@ type Field struct {
 	ExternalID       bool   // usable for upsert
 	Picklist         []string
 	Default          any // applied on create when the field is absent
+
+	RestrictedPicklist bool   // only Picklist values are accepted
+	AutoNumber         string // display format such as "{00000000}" or "INV-{0000}": set on insert, never written
+	NameField          bool   // the object's name field (describe nameField; recentItems)
+	ChildRelationship  string // for references: the parent's name for the children, e.g. "Contacts"
+	Custom             bool   // a custom (__c) field
+	Precision, Scale   int    // for numbers: digits in all and after the point (describe)
 }
 
 // Object describes one sObject type.
@@ -34,6 +41,10 @@ type Object struct {
 	// Createable etc. are false for objects that only the platform writes
 	// (ProcessInstance, ProcessInstanceWorkitem, ProcessDefinition).
 	ReadOnly bool
+
+	// derive recomputes read-only fields from the others (compound Name,
+	// IsClosed...) after every insert and update; nil for most objects.
+	derive func(fields map[string]any)
 }
 
 // Field finds a field case-insensitively.

@@ -5,6 +5,7 @@
 package sforg
 
 import (
+	"crypto/rsa"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -25,6 +26,26 @@ type Options struct {
 	DailyLimit    int           // DailyApiRequests max; default 15000
 	Version       string        // newest API version served; default CurrentVersion
 	Now           func() time.Time
+
+	// NoSecurityToken makes the org accept the bare password (as for a trusted
+	// IP range); SecurityToken is then empty.
+	NoSecurityToken bool
+	// BlockPasswordFlow blocks the OAuth username-password flow, as orgs
+	// created in Summer '23 or later do by default: invalid_grant.
+	BlockPasswordFlow bool
+	// DisableClientCredentials leaves the connected app without a run-as user.
+	DisableClientCredentials bool
+	// DisableSOAPLogin turns "Enable SOAP API login()" off (the default of
+	// orgs created in Winter '26 or later).
+	DisableSOAPLogin bool
+	// JWTPublicKeyPEM is the certificate (or PUBLIC KEY) uploaded to the
+	// connected app; JWT bearer logins are refused without it.
+	JWTPublicKeyPEM string
+	// JWTAudiences are the accepted "aud" values of a JWT assertion; default
+	// the org's URL, https://login.salesforce.com and https://test.salesforce.com.
+	JWTAudiences []string
+	// SeedFile is a JSON seed document ({"Account":[{...}]}) loaded at start.
+	SeedFile string
 }
 
 // Defaults of a new org. They are not secrets: the org exists only on loopback.
@@ -59,6 +80,9 @@ type Server struct {
 	dailyLimit int
 	seeds      [][]byte // LoadSeed documents, replayed by Reset
 
+	jwtKey  *rsa.PublicKey
+	initErr error
+
 	ln  net.Listener
 	srv *http.Server
 }
@@ -83,7 +107,9 @@ func New(opts Options) *Server {
 	if opts.Password == "" {
 		opts.Password = DefaultPassword
 	}
-	if opts.SecurityToken == "" {
+	if opts.NoSecurityToken {
+		opts.SecurityToken = ""
+	} else if opts.SecurityToken == "" {
 		opts.SecurityToken = DefaultSecurityToken
 	}
 	if opts.SessionTTL == 0 {
@@ -100,10 +126,20 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, store: NewStore(opts.Now), mux: http.NewServeMux(), sessions: map[string]*session{},
 		requests: map[string]int{}, logins: map[string]int{}, dailyLimit: opts.DailyLimit}
+	if opts.JWTPublicKeyPEM != "" {
+		s.jwtKey, s.initErr = parseJWTKey(opts.JWTPublicKeyPEM)
+	}
 	s.seedSchema()
+	if s.initErr == nil && opts.SeedFile != "" {
+		_, s.initErr = s.LoadSeedFile(opts.SeedFile)
+	}
 	s.routes()
 	return s
 }
+
+// Err reports a configuration error found by New (a bad JWT key or seed
+// file); Start and Listen return it.
+func (s *Server) Err() error { return s.initErr }
 
 // Start runs an org on 127.0.0.1 with a free port.
 func Start(opts Options) (*Server, error) {
@@ -113,6 +149,9 @@ func Start(opts Options) (*Server, error) {
 // Listen runs an org on addr.
 func Listen(addr string, opts Options) (*Server, error) {
 	s := New(opts)
+	if s.initErr != nil {
+		return nil, s.initErr
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -59,7 +60,8 @@ type Store struct {
 	rows    map[string]*row    // 18-char id -> row
 	order   map[string][]*row  // canonical object name -> rows in insertion order
 	seq     uint64
-	userID  string // the integration user: owner and creator of new records
+	autoNum map[string]uint64 // "Object.Field" -> last auto number issued
+	userID  string            // the integration user: owner and creator of new records
 }
 
 // NewStore returns an empty store with no objects defined.
@@ -67,7 +69,7 @@ func NewStore(now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{now: now, pod: "5g0", objects: map[string]*Object{}, rows: map[string]*row{}, order: map[string][]*row{}}
+	return &Store{now: now, pod: "5g0", objects: map[string]*Object{}, rows: map[string]*row{}, order: map[string][]*row{}, autoNum: map[string]uint64{}}
 }
 
 // Define adds an object definition. It fails if the name is taken.
@@ -154,6 +156,18 @@ func (s *Store) InsertSystem(object string, fields map[string]any) (string, erro
 	return s.insertLocked(o, clean), nil
 }
 
+// formatAutoNumber renders n in a display format such as "{00000000}" or
+// "INV-{0000}": the braces hold as many zeros as the minimum width.
+func formatAutoNumber(format string, n uint64) string {
+	open := strings.Index(format, "{")
+	end := strings.Index(format, "}")
+	if open < 0 || end < open {
+		return format + strconv.FormatUint(n, 10)
+	}
+	width := end - open - 1
+	return format[:open] + fmt.Sprintf("%0*d", width, n) + format[end+1:]
+}
+
 func (s *Store) insertLocked(o *Object, clean map[string]any) string {
 	id := s.newID(o.KeyPrefix)
 	ts := s.timestamp()
@@ -180,6 +194,16 @@ func (s *Store) insertLocked(o *Object, clean map[string]any) string {
 			r.fields[name] = s.userID
 		}
 	}
+	for _, f := range o.Fields {
+		if f.AutoNumber != "" {
+			key := o.Name + "." + f.Name
+			s.autoNum[key]++
+			r.fields[f.Name] = formatAutoNumber(f.AutoNumber, s.autoNum[key])
+		}
+	}
+	if o.derive != nil {
+		o.derive(r.fields)
+	}
 	s.rows[id] = r
 	s.order[o.Name] = append(s.order[o.Name], r)
 	return id
@@ -188,9 +212,14 @@ func (s *Store) insertLocked(o *Object, clean map[string]any) string {
 // lookup resolves a 15- or 18-character id in a path to its row.
 func (s *Store) lookup(o *Object, id string) (*row, error) {
 	id18 := sfid.To18(id)
-	r, ok := s.rows[id18]
-	if id18 == "" || !ok || r.object != o {
+	if id18 == "" {
+		// Salesforce reads a path segment that is not an id as the name of an
+		// external id field (/sobjects/{Name}/{Field}/{Value} without a value).
 		return nil, fail(http.StatusNotFound, "NOT_FOUND", "Provided external ID field does not exist or is not accessible: %s", id)
+	}
+	r, ok := s.rows[id18]
+	if !ok || r.object != o {
+		return nil, errNotFound
 	}
 	if r.fields["IsDeleted"] == true {
 		return nil, failFields(http.StatusNotFound, "ENTITY_IS_DELETED", nil, "entity is deleted")
@@ -243,11 +272,24 @@ func (s *Store) Update(object, id string, fields map[string]any) error {
 	if err != nil {
 		return err
 	}
+	s.apply(r, clean)
+	return nil
+}
+
+// apply writes validated values, recomputes derived fields and stamps the row.
+func (s *Store) apply(r *row, clean map[string]any) {
 	for k, v := range clean {
 		r.fields[k] = v
 	}
 	s.touch(r)
-	return nil
+	if _, ok := clean["LastModifiedById"]; !ok && s.userID != "" {
+		if _, ok := r.object.Field("LastModifiedById"); ok {
+			r.fields["LastModifiedById"] = s.userID
+		}
+	}
+	if r.object.derive != nil {
+		r.object.derive(r.fields)
+	}
 }
 
 // UpdateSystem changes fields of any record without REST checks.
@@ -258,14 +300,15 @@ func (s *Store) UpdateSystem(id string, fields map[string]any) error {
 	if !ok {
 		return fmt.Errorf("no record %s", id)
 	}
+	clean := make(map[string]any, len(fields))
 	for k, v := range fields {
 		f, ok := r.object.Field(k)
 		if !ok {
 			return fmt.Errorf("no field %s on %s", k, r.object.Name)
 		}
-		r.fields[f.Name] = v
+		clean[f.Name] = v
 	}
-	s.touch(r)
+	s.apply(r, clean)
 	return nil
 }
 
@@ -289,6 +332,9 @@ func (s *Store) Delete(object, id string) error {
 	r, err := s.lookup(o, id)
 	if err != nil {
 		return err
+	}
+	if o.ReadOnly {
+		return fail(http.StatusBadRequest, "INVALID_TYPE_FOR_OPERATION", "entity type %s does not support delete", o.Name)
 	}
 	r.fields["IsDeleted"] = true
 	s.touch(r)
@@ -393,5 +439,132 @@ func (s *Store) reset() {
 	s.rows = map[string]*row{}
 	s.order = map[string][]*row{}
 	s.seq = 0
+	s.autoNum = map[string]uint64{}
 	s.userID = ""
+}
+
+// UserID returns the integration user's id.
+func (s *Store) UserID() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.userID
+}
+
+// AddField adds a field to a defined object (a CustomField deployed after its
+// object). Existing records get null (or the field's default).
+func (s *Store) AddField(object string, f *Field) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[strings.ToLower(object)]
+	if !ok {
+		return fmt.Errorf("no object %s", object)
+	}
+	if _, dup := o.Field(f.Name); dup {
+		return fmt.Errorf("field %s already exists on %s", f.Name, o.Name)
+	}
+	o.Fields = append(o.Fields, f)
+	o.index()
+	for _, r := range s.order[o.Name] {
+		r.fields[f.Name] = f.Default
+	}
+	return nil
+}
+
+// Upsert inserts or updates the record of object whose external id field
+// equals value, atomically. It returns the record's id and whether it was
+// created; several matches fail with status 300 and the matching ids.
+func (s *Store) Upsert(object, field, value string, fields map[string]any, updateOnly bool) (id string, created bool, matches []string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[strings.ToLower(object)]
+	if !ok {
+		return "", false, nil, errNotFound
+	}
+	f, ok := o.Field(field)
+	if !ok || !(f.ExternalID || f.Name == "Id") {
+		return "", false, nil, fail(http.StatusNotFound, "NOT_FOUND", "Provided external ID field does not exist or is not accessible: %s", field)
+	}
+	key, err := externalValue(f, value)
+	if err != nil {
+		return "", false, nil, err
+	}
+	for _, r := range s.order[o.Name] {
+		if r.fields["IsDeleted"] != true && equalValue(r.fields[f.Name], key) {
+			matches = append(matches, r.fields["Id"].(string))
+		}
+	}
+	body := make(map[string]any, len(fields))
+	for k, v := range fields {
+		if !strings.EqualFold(k, f.Name) {
+			body[k] = v
+		}
+	}
+	switch {
+	case len(matches) > 1:
+		return "", false, matches, &Failure{Status: http.StatusMultipleChoices}
+	case len(matches) == 1:
+		r := s.rows[matches[0]]
+		clean, err := s.validate(o, body, false, matches[0])
+		if err != nil {
+			return "", false, nil, err
+		}
+		s.apply(r, clean)
+		return matches[0], false, nil, nil
+	case updateOnly:
+		return "", false, nil, fail(http.StatusNotFound, "NOT_FOUND", "Provided external ID field does not exist or is not accessible: %s", value)
+	case f.Name == "Id":
+		return "", false, nil, errNotFound
+	}
+	clean, err := s.validate(o, body, true, "")
+	if err != nil {
+		return "", false, nil, err
+	}
+	clean[f.Name] = key
+	return s.insertLocked(o, clean), true, nil, nil
+}
+
+// FindByExternal returns the ids of live records whose external id field
+// equals the path value, or NOT_FOUND when the field is not an external id.
+func (s *Store) FindByExternal(object, field, value string) ([]string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	o, ok := s.objects[strings.ToLower(object)]
+	if !ok {
+		return nil, errNotFound
+	}
+	f, ok := o.Field(field)
+	if !ok || !(f.ExternalID || f.Name == "Id") {
+		return nil, fail(http.StatusNotFound, "NOT_FOUND", "Provided external ID field does not exist or is not accessible: %s", field)
+	}
+	key, err := externalValue(f, value)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, r := range s.order[o.Name] {
+		if r.fields["IsDeleted"] != true && equalValue(r.fields[f.Name], key) {
+			ids = append(ids, r.fields["Id"].(string))
+		}
+	}
+	return ids, nil
+}
+
+// externalValue converts an external id taken from a URL path to the field's
+// stored type.
+func externalValue(f *Field, value string) (any, error) {
+	switch f.Type {
+	case soql.TypeInt, soql.TypeDouble, soql.TypeCurrency, soql.TypePercent:
+		n, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return nil, fail(http.StatusBadRequest, "INVALID_FIELD", "%s: value not of required type: %s", f.Label, value)
+		}
+		return n, nil
+	case soql.TypeID, soql.TypeReference:
+		id := sfid.To18(value)
+		if id == "" {
+			return nil, failFields(http.StatusBadRequest, "MALFORMED_ID", []string{f.Name}, "%s: id value of incorrect type: %s", f.Label, value)
+		}
+		return id, nil
+	}
+	return value, nil
 }

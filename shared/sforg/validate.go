@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/sfconnect/connector/shared/sfid"
 	"github.com/sfconnect/connector/shared/sforg/soql"
@@ -114,12 +115,28 @@ func coerce(o *Object, f *Field, v any) (any, error) {
 			return nil, failFields(http.StatusBadRequest, "MALFORMED_ID", []string{f.Name}, "%s: id value of incorrect type: %s", f.Label, str)
 		}
 		return id, nil
+	case soql.TypeDate, soql.TypeDateTime:
+		str, ok := v.(string)
+		if !ok {
+			return nil, bad()
+		}
+		if str == "" {
+			return nil, nil
+		}
+		t, ok := parseTime(str, f.Type == soql.TypeDate)
+		if !ok {
+			return nil, bad()
+		}
+		if f.Type == soql.TypeDate {
+			return t.Format("2006-01-02"), nil
+		}
+		return t.UTC().Format("2006-01-02T15:04:05.000+0000"), nil
 	case soql.TypePicklist:
 		str, ok := v.(string)
 		if !ok {
 			return nil, bad()
 		}
-		if len(f.Picklist) > 0 && !containsFold(f.Picklist, str) {
+		if f.RestrictedPicklist && !containsFold(f.Picklist, str) {
 			return nil, failFields(http.StatusBadRequest, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", []string{f.Name}, "%s: bad value for restricted picklist field: %s", f.Label, str)
 		}
 		return str, nil
@@ -137,8 +154,27 @@ func coerce(o *Object, f *Field, v any) (any, error) {
 	}
 }
 
+// parseTime reads the date and dateTime forms the REST API accepts. A date
+// field also takes a dateTime and keeps its date part.
+func parseTime(s string, date bool) (time.Time, bool) {
+	layouts := []string{"2006-01-02T15:04:05.000-0700", "2006-01-02T15:04:05-0700", time.RFC3339Nano, time.RFC3339, "2006-01-02T15:04:05.000Z0700", "2006-01-02T15:04:05"}
+	if date {
+		layouts = append([]string{"2006-01-02"}, layouts...)
+	}
+	for _, l := range layouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
 func jsonKind(t string) string {
 	switch t {
+	case soql.TypeDate:
+		return "date"
+	case soql.TypeDateTime:
+		return "datetime"
 	case soql.TypeBoolean:
 		return "boolean"
 	case soql.TypeInt, soql.TypeDouble, soql.TypeCurrency, soql.TypePercent:
