@@ -30,6 +30,9 @@ func storedMillis(v any) (int64, bool) {
 	if !ok || s == "" {
 		return 0, false
 	}
+	if ms, ok := canonicalMillis(s); ok {
+		return ms, true
+	}
 	if t, ok := parseDateTime(s); ok {
 		return t.UnixMilli(), true
 	}
@@ -37,6 +40,38 @@ func storedMillis(v any) (int64, bool) {
 		return t.UnixMilli(), true
 	}
 	return 0, false
+}
+
+// canonicalMillis reads the form Salesforce stores and returns,
+// "2011-07-07T00:37:00.000+0000", without allocating: sorting and filtering
+// 50,000 rows on a datetime reads it once per row.
+func canonicalMillis(s string) (int64, bool) {
+	if len(s) != 28 || !matchShape(s, 0, "dddd-dd-ddTdd:dd:dd.ddd+0000") {
+		return 0, false
+	}
+	num := func(i, n int) int64 {
+		var v int64
+		for k := i; k < i+n; k++ {
+			v = v*10 + int64(s[k]-'0')
+		}
+		return v
+	}
+	y, m, d := num(0, 4), num(5, 2), num(8, 2)
+	if m < 1 || m > 12 || d < 1 || d > 31 {
+		return 0, false
+	}
+	// Days from 1970-01-01 to y-m-d (proleptic Gregorian calendar).
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := era*146097 + doe - 719468
+	secs := days*86400 + num(11, 2)*3600 + num(14, 2)*60 + num(17, 2)
+	return secs*1000 + num(20, 3), true
 }
 
 // storedDate reads a stored date as YYYY-MM-DD (the first ten characters of a

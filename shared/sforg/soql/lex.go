@@ -185,8 +185,8 @@ func lexString(q string, start int) (token, *Error) {
 			}
 			d, ok := escapes[q[i+1]]
 			if !ok {
-				return token{}, syntaxError(q, start, "Invalid string literal '"+q[start+1:min(len(q), i+2)]+
-					"'. Illegal character sequence '\\"+string(q[i+1])+"' in string literal.")
+				return token{}, syntaxError(q, start, "Invalid string literal "+literalText(q, start)+
+					". Illegal character sequence '\\"+string(q[i+1])+"' in string literal.")
 			}
 			b.WriteByte(d)
 			i += 2
@@ -196,6 +196,19 @@ func lexString(q string, start int) (token, *Error) {
 		}
 	}
 	return token{}, syntaxError(q, start, "unexpected token: '''")
+}
+
+// literalText returns the quoted literal starting at start, up to its closing
+// quote or the end of the query.
+func literalText(q string, start int) string {
+	i := start + 1
+	for i < len(q) && q[i] != '\'' {
+		if q[i] == '\\' {
+			i++
+		}
+		i++
+	}
+	return q[start:min(i+1, len(q))]
 }
 
 // escapes maps the character after a backslash to what it stands for. \_ and

@@ -570,6 +570,8 @@ func TestRunErrors(t *testing.T) {
 			"\nSELECT Id FROM Account WHERE Id = 'abc'\n                             ^\nERROR at Row:1:Column:30\ninvalid ID field: abc"},
 		{"invalid id in IN", "SELECT Id FROM Contact WHERE AccountId IN ('" + aAcme + "', '001')", CodeInvalidFilter,
 			"\nSELECT Id FROM Contact WHERE AccountId IN ('0015g0000000001AAA',\n                             ^\nERROR at Row:1:Column:30\ninvalid ID field: 001"},
+		{"unknown escape in a string", "SELECT Id FROM Account WHERE Name = 'a\\qb'", CodeMalformedQuery,
+			"\nSELECT Id FROM Account WHERE Name = 'a\\qb'\n                                   ^\nERROR at Row:1:Column:36\nInvalid string literal 'a\\qb'. Illegal character sequence '\\q' in string literal."},
 		{"offset above 2000", "SELECT Id FROM Account OFFSET 2001", CodeNumberOutsideRange,
 			"Maximum SOQL offset allowed is 2000"},
 		{"duplicate field", "SELECT Id, Name, id FROM Account", CodeInvalidField,
@@ -674,5 +676,36 @@ func TestLikeMatcher(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestStoredMillis(t *testing.T) {
+	tests := []string{
+		"2011-07-07T00:37:00.000+0000",
+		"1970-01-01T00:00:00.000+0000",
+		"1969-12-31T23:59:59.999+0000",
+		"2000-02-29T12:34:56.789+0000",
+		"2024-03-01T00:00:00.001+0000",
+		"2400-12-31T23:59:59.000+0000",
+	}
+	for _, s := range tests {
+		t.Run(s, func(t *testing.T) {
+			want, err := time.Parse("2006-01-02T15:04:05.000-0700", s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := storedMillis(s)
+			if !ok || got != want.UnixMilli() {
+				t.Errorf("got %d (%v), want %d", got, ok, want.UnixMilli())
+			}
+		})
+	}
+	for _, s := range []string{"2011-07-07T02:37:00.000+0200", "2011-07-07T00:37:00Z", "2011-07-07"} {
+		if _, ok := storedMillis(s); !ok {
+			t.Errorf("got no time for %q, want one", s)
+		}
+	}
+	if _, ok := storedMillis("not a date"); ok {
+		t.Errorf("got a time for %q, want none", "not a date")
 	}
 }
