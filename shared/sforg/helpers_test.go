@@ -1,0 +1,213 @@
+package sforg_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sfconnect/connector/shared/sforg"
+)
+
+// startOrg runs an org on loopback for the test.
+func startOrg(t *testing.T, opts sforg.Options) *sforg.Server {
+	t.Helper()
+	s, err := sforg.Start(opts)
+	if err != nil {
+		t.Fatalf("sforg.Start: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// response is a finished HTTP exchange.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decoding %s: %v", r.body, err)
+	}
+}
+
+// errorCode returns the first errorCode of a REST error array.
+func (r response) errorCode(t *testing.T) string {
+	t.Helper()
+	var errs []sforg.APIError
+	r.json(t, &errs)
+	if len(errs) == 0 {
+		t.Fatalf("empty error array: %s", r.body)
+	}
+	return errs[0].ErrorCode
+}
+
+// send makes one request; body may be nil, a string or a value to encode as JSON.
+func send(t *testing.T, method, rawURL, token string, body any) response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, rawURL, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, rawURL, err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: data}
+}
+
+// postForm posts a form to the token endpoint.
+func postForm(t *testing.T, s *sforg.Server, form url.Values, basicUser, basicPass string) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.URL+"/services/oauth2/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basicUser != "" {
+		req.SetBasicAuth(basicUser, basicPass)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: data}
+}
+
+func passwordForm(s *sforg.Server) url.Values {
+	st := s.Settings()
+	return url.Values{
+		"grant_type":    {"password"},
+		"client_id":     {st["SALESFORCE_CLIENT_ID"]},
+		"client_secret": {st["SALESFORCE_CLIENT_SECRET"]},
+		"username":      {st["SALESFORCE_USERNAME"]},
+		"password":      {st["SALESFORCE_PASSWORD"] + st["SALESFORCE_SECURITY_TOKEN"]},
+	}
+}
+
+// login returns a fresh access token by the password flow.
+func login(t *testing.T, s *sforg.Server) string {
+	t.Helper()
+	res := postForm(t, s, passwordForm(s), "", "")
+	if res.status != http.StatusOK {
+		t.Fatalf("login: got %d %s", res.status, res.body)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	res.json(t, &tok)
+	return tok.AccessToken
+}
+
+// fixture reads a file of /work/shared/spec/fixtures (the shared/ folder next
+// to the repository clone).
+func fixture(t *testing.T, rel string) []byte {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p := filepath.Join(dir, "shared", "spec", "fixtures", rel)
+		if data, err := os.ReadFile(p); err == nil {
+			return data
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatalf("fixture %s not found in a shared/spec/fixtures folder above the package", rel)
+		}
+		dir = parent
+	}
+}
+
+// shape describes a JSON value's structure: object keys with their shapes,
+// the type name of scalars.
+func shape(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			out[k] = shape(e)
+		}
+		return out
+	case []any:
+		if len(x) == 0 {
+			return "array"
+		}
+		return []any{shape(x[0])}
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "bool"
+	case nil:
+		return "null"
+	}
+	return "?"
+}
+
+// sameKeysAndTypes fails unless every key of want's JSON object is in got
+// with the same JSON type (null in want matches anything).
+func sameKeysAndTypes(t *testing.T, got, want []byte) {
+	t.Helper()
+	var g, w map[string]any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("got %s: %v", got, err)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
+	for k, wv := range w {
+		gv, ok := g[k]
+		if !ok {
+			t.Errorf("key %q missing from %s", k, got)
+			continue
+		}
+		if wv == nil {
+			continue
+		}
+		if gs, ws := shape(gv), shape(wv); !jsonEqual(gs, ws) && !(ws == "array") {
+			t.Errorf("key %q: got shape %v, want %v", k, gs, ws)
+		}
+	}
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
+}
