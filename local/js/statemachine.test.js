@@ -89,7 +89,7 @@ describe('account-approval workflow', () => {
     const { calls, entered, output, error } = await run();
     assert.equal(error, undefined);
     assert.deepEqual(entered, [
-      'CreateAccount', 'GetAccount', 'SubmitForApproval', 'SubmitAccepted',
+      'CreateAccount', 'AccountCreated', 'GetAccount', 'AccountFound', 'SubmitForApproval', 'SubmitAccepted',
       'ApproveWorkItem', 'ApprovalDone', 'Summarize', 'Done',
     ]);
     assert.deepEqual(output, { accountId, accountName: 'Acme', instanceId, instanceStatus: 'Approved' });
@@ -108,6 +108,22 @@ describe('account-approval workflow', () => {
     });
     assert.equal(output?.instanceStatus, 'Approved');
     assert.deepEqual(calls.ApproveWorkItem.map((i) => i.salesforcePayload.contextId), [workitemId, secondWorkitem]);
+  });
+
+  test('fails with Salesforce\'s error array when the create is refused', async () => {
+    const refusal = [{ message: 'Required fields are missing: [Name]', errorCode: 'REQUIRED_FIELD_MISSING', fields: ['Name'] }];
+    const { calls, error } = await run({ CreateAccount: () => out('400', refusal) });
+    assert.equal(error?.name, 'CREATE_NOT_ACCEPTED');
+    assert.deepEqual(JSON.parse(error.message), refusal);
+    assert.equal(calls.GetAccount.length, 0);
+  });
+
+  test('fails when the new Account cannot be read back', async () => {
+    const notFound = [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }];
+    const { calls, error } = await run({ GetAccount: () => out('404', notFound) });
+    assert.equal(error?.name, 'ACCOUNT_NOT_FOUND');
+    assert.deepEqual(JSON.parse(error.message), notFound);
+    assert.equal(calls.SubmitForApproval.length, 0);
   });
 
   test('fails when the submit leaves no pending work item', async () => {
