@@ -3,6 +3,7 @@ package sforg_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -180,30 +181,57 @@ func shape(v any) any {
 	return "?"
 }
 
-// sameKeysAndTypes fails unless every key of want's JSON object is in got
-// with the same JSON type (null in want matches anything).
+// sameKeysAndTypes fails unless got has every key of the fixture want, at
+// every depth, with the same JSON type (null in want matches anything; arrays
+// compare their first elements).
 func sameKeysAndTypes(t *testing.T, got, want []byte) {
 	t.Helper()
-	var g, w map[string]any
+	var g, w any
 	if err := json.Unmarshal(got, &g); err != nil {
 		t.Fatalf("got %s: %v", got, err)
 	}
 	if err := json.Unmarshal(want, &w); err != nil {
 		t.Fatalf("fixture: %v", err)
 	}
-	for k, wv := range w {
-		gv, ok := g[k]
-		if !ok {
-			t.Errorf("key %q missing from %s", k, got)
-			continue
-		}
-		if wv == nil {
-			continue
-		}
-		if gs, ws := shape(gv), shape(wv); !jsonEqual(gs, ws) && !(ws == "array") {
-			t.Errorf("key %q: got shape %v, want %v", k, gs, ws)
-		}
+	for _, problem := range conform("", g, w) {
+		t.Errorf("%s (got %.300s)", problem, got)
 	}
+}
+
+func conform(path string, got, want any) []string {
+	if want == nil {
+		return nil
+	}
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return []string{fmt.Sprintf("%s: got %v, want an object", path, shape(got))}
+		}
+		var out []string
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok {
+				out = append(out, fmt.Sprintf("%s.%s: missing", path, k))
+				continue
+			}
+			out = append(out, conform(path+"."+k, gv, wv)...)
+		}
+		return out
+	case []any:
+		g, ok := got.([]any)
+		if !ok {
+			return []string{fmt.Sprintf("%s: got %v, want an array", path, shape(got))}
+		}
+		if len(w) == 0 || len(g) == 0 {
+			return nil
+		}
+		return conform(path+"[0]", g[0], w[0])
+	}
+	if shape(got) != shape(want) {
+		return []string{fmt.Sprintf("%s: got %v, want %v", path, shape(got), shape(want))}
+	}
+	return nil
 }
 
 func jsonEqual(a, b any) bool {

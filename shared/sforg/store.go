@@ -1,6 +1,7 @@
 package sforg
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -18,6 +19,22 @@ type APIError struct {
 	Message   string   `json:"message"`
 	ErrorCode string   `json:"errorCode"`
 	Fields    []string `json:"fields,omitempty"`
+}
+
+// MarshalJSON keeps "fields" when it is an empty list (Salesforce sends
+// "fields":[] on DML errors) and drops it when nil.
+func (e APIError) MarshalJSON() ([]byte, error) {
+	if e.Fields == nil {
+		return json.Marshal(struct {
+			Message   string `json:"message"`
+			ErrorCode string `json:"errorCode"`
+		}{e.Message, e.ErrorCode})
+	}
+	return json.Marshal(struct {
+		Message   string   `json:"message"`
+		ErrorCode string   `json:"errorCode"`
+		Fields    []string `json:"fields"`
+	}{e.Message, e.ErrorCode, e.Fields})
 }
 
 // Failure is a Salesforce error answer: an HTTP status and the error array.

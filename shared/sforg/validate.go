@@ -85,7 +85,7 @@ func coerce(o *Object, f *Field, v any) (any, error) {
 		return nil, nil
 	}
 	bad := func() error {
-		return failFields(http.StatusBadRequest, "JSON_PARSER_ERROR", []string{}, "Cannot deserialize instance of %s from %s value %v or request may be missing a required field", jsonKind(f.Type), jsonKindOf(v), v)
+		return fail(http.StatusBadRequest, "JSON_PARSER_ERROR", "Cannot deserialize instance of %s from %s value %v or request may be missing a required field", jsonKind(f.Type), jsonKindOf(v), v)
 	}
 	switch f.Type {
 	case soql.TypeBoolean:
