@@ -433,7 +433,7 @@ func (b *approvalBook) submit(req processRequest, skip bool, comments, userID st
 	}
 	if _, err := b.store.InsertSystem("ProcessInstanceStep", map[string]any{
 		"ProcessInstanceId": instance, "StepStatus": "Started", "ActorId": submitter,
-		"OriginalActorId": submitter, "Comments": nullable(comments),
+		"OriginalActorId": submitter, "Comments": nilIfEmpty(comments),
 	}); err != nil {
 		return processResult{}, internalFailure(err)
 	}
@@ -447,9 +447,10 @@ func (b *approvalBook) submit(req processRequest, skip bool, comments, userID st
 		}
 		items = append(items, id)
 	}
+	pending := "Pending"
 	return processResult{
 		ActorIDs: approvers, EntityID: &target, Errors: nil, InstanceID: &instance,
-		InstanceStatus: ptr("Pending"), NewWorkitemIDs: items, Success: true,
+		InstanceStatus: &pending, NewWorkitemIDs: items, Success: true,
 	}, nil
 }
 
@@ -497,7 +498,7 @@ func (b *approvalBook) decide(contextID, status, comments, userID string) (proce
 	original, _ := fields["ActorId"].(string)
 	if _, err := b.store.InsertSystem("ProcessInstanceStep", map[string]any{
 		"ProcessInstanceId": instance, "StepStatus": status, "ActorId": userID,
-		"OriginalActorId": original, "Comments": nullable(comments),
+		"OriginalActorId": original, "Comments": nilIfEmpty(comments),
 	}); err != nil {
 		return processResult{}, internalFailure(err)
 	}
@@ -576,11 +577,10 @@ func internalFailure(error) *Failure {
 	return fail(http.StatusInternalServerError, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: %s", errorID())
 }
 
-func nullable(s string) any {
+// nilIfEmpty stores an absent comment as null, as Salesforce does.
+func nilIfEmpty(s string) any {
 	if s == "" {
 		return nil
 	}
 	return s
 }
-
-func ptr[T any](v T) *T { return &v }
