@@ -546,7 +546,7 @@ func TestDescribe(t *testing.T) {
 // clock is a settable time source.
 type clock struct{ now atomic.Int64 }
 
-func (c *clock) Now() time.Time           { return time.Unix(0, c.now.Load()) }
+func (c *clock) Now() time.Time          { return time.Unix(0, c.now.Load()) }
 func (c *clock) Advance(d time.Duration) { c.now.Add(int64(d)) }
 
 func TestSessionExpiry(t *testing.T) {
