@@ -60,6 +60,16 @@ func TestPasswordLoginMatchesFixture(t *testing.T) {
 	if s.Logins() != 1 || s.Counters()["logins.password"] != 1 {
 		t.Errorf("logins: got %d (%v), want 1 password login", s.Logins(), s.Counters())
 	}
+
+	var who map[string]any
+	idRes := send(t, http.MethodGet, tok["id"], tok["access_token"], nil)
+	idRes.json(t, &who)
+	if idRes.status != http.StatusOK || who["username"] != sforg.DefaultUsername || who["user_id"] != parts[len(parts)-1] || who["organization_id"] != sforg.OrgID {
+		t.Errorf("identity: got %d %v", idRes.status, who)
+	}
+	if bad := send(t, http.MethodGet, tok["id"], "nope", nil); bad.status != http.StatusForbidden || string(bad.body) != "Bad_OAuth_Token" {
+		t.Errorf("identity with a bad token: got %d %q, want 403 Bad_OAuth_Token", bad.status, bad.body)
+	}
 }
 
 func TestTokenEndpointFailures(t *testing.T) {

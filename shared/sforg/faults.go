@@ -47,6 +47,7 @@ const (
 const (
 	RouteToken          = "token"           // POST /services/oauth2/token
 	RouteSOAPLogin      = "soap-login"      // POST /services/Soap/u|c/NN.N
+	RouteIdentity       = "identity"        // GET /id/{orgId}/{userId}
 	RouteVersions       = "versions"        // GET /services/data
 	RouteResources      = "resources"       // GET /services/data/vNN.N/
 	RouteDescribeGlobal = "describe-global" // GET /services/data/vNN.N/sobjects/

@@ -276,6 +276,7 @@ func (s *Server) resources(w http.ResponseWriter, r *http.Request, c *call) {
 	for _, name := range []string{"sobjects", "query", "queryAll", "limits", "process"} {
 		out[name] = c.base + "/" + name
 	}
+	out["identity"] = s.baseURL(r) + "/id/" + OrgID + "/" + c.userID
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -468,7 +469,8 @@ func (s *Store) UserID() string {
 }
 
 // AddField adds a field to a defined object (a CustomField deployed after its
-// object). Existing records get null (or the field's default).
+// object). Existing records get null (or the field's default). The object's
+// definition is replaced: look it up again with Object afterwards.
 func (s *Store) AddField(object string, f *Field) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -479,9 +481,14 @@ func (s *Store) AddField(object string, f *Field) error {
 	if _, dup := o.Field(f.Name); dup {
 		return fmt.Errorf("field %s already exists on %s", f.Name, o.Name)
 	}
-	o.Fields = append(o.Fields, f)
-	o.index()
+	// Copy on write: handlers read an *Object without the store's lock, so a
+	// defined object never changes; the store swaps in a new definition.
+	n := *o
+	n.Fields = append(slices.Clone(o.Fields), f)
+	n.index()
+	s.objects[strings.ToLower(o.Name)] = &n
 	for _, r := range s.order[o.Name] {
+		r.object = &n
 		r.fields[f.Name] = f.Default
 	}
 	return nil
