@@ -140,13 +140,15 @@ const (
 	styleSOAP               // SOAP fault
 )
 
-// applies reports whether a fault kind makes sense for a route of a style.
-func (k FaultKind) applies(st style) bool {
+// applies reports whether a fault kind makes sense for a route: login
+// failures only hit the login routes, session and limit faults every other.
+func (k FaultKind) applies(route string) bool {
+	login := route == RouteToken || route == RouteSOAPLogin
 	switch k {
 	case FaultLoginFailure:
-		return st == styleOAuth || st == styleSOAP
+		return login
 	case FaultSessionExpired, FaultLimitExceeded:
-		return st != styleOAuth
+		return !login
 	}
 	return true
 }
@@ -202,14 +204,14 @@ func (s *Server) Faults() []Fault {
 
 // takeFaults consumes the faults that hit this request: the summed latency and
 // the first non-latency fault, if any.
-func (s *Server) takeFaults(route string, st style) (time.Duration, *Fault) {
+func (s *Server) takeFaults(route string) (time.Duration, *Fault) {
 	s.ctl.Lock()
 	defer s.ctl.Unlock()
 	var delay time.Duration
 	var hit *Fault
 	kept := s.faults[:0]
 	for _, f := range s.faults {
-		match := (f.Route == "*" || f.Route == route) && f.Kind.applies(st)
+		match := (f.Route == "*" || f.Route == route) && f.Kind.applies(route)
 		if match && (f.Kind == FaultLatency || hit == nil) {
 			if f.Kind == FaultLatency {
 				delay += f.Delay
@@ -234,7 +236,7 @@ func (s *Server) takeFaults(route string, st style) (time.Duration, *Fault) {
 // otherwise runs h. Every endpoint of the org goes through it.
 func (s *Server) guarded(route string, st style, w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
 	s.countRequest(route)
-	delay, f := s.takeFaults(route, st)
+	delay, f := s.takeFaults(route)
 	if delay > 0 {
 		t := time.NewTimer(delay)
 		select {

@@ -2,10 +2,12 @@ package sforg_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -192,6 +194,50 @@ func TestLoginFaults(t *testing.T) {
 	var e map[string]string
 	if res.status != 503 || json.Unmarshal(res.body, &e) != nil || e["error"] == "" {
 		t.Errorf("token 503: got %d %s, want an OAuth error object", res.status, res.body)
+	}
+
+	// Session and limit faults pass over the login routes.
+	for _, kind := range []sforg.FaultKind{sforg.FaultSessionExpired, sforg.FaultLimitExceeded} {
+		if err := s.Inject(sforg.Fault{Route: "*", Kind: kind, Times: 1}); err != nil {
+			t.Fatal(err)
+		}
+		token := login(t, s)
+		if _, env := soapLogin(t, s.URL+"/services/Soap/u/45.0", "urn:partner.soap.sforce.com", sforg.DefaultUsername, sforg.DefaultPassword+sforg.DefaultSecurityToken); env.Body.LoginResponse == nil {
+			t.Errorf("%s: SOAP login faulted", kind)
+		}
+		if res := send(t, http.MethodGet, s.URL+"/services/data/v45.0/limits", token, nil); res.status < 400 {
+			t.Errorf("%s: REST call got %d, want the fault", kind, res.status)
+		}
+	}
+}
+
+func TestConcurrentControlPlane(t *testing.T) {
+	o := newOrg(t, sforg.Options{})
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			id := o.Store().UserID()
+			for range 5 {
+				send(t, http.MethodPost, o.URL+"/services/data/v45.0/sobjects/Account/", o.token, map[string]any{"Name": fmt.Sprintf("A%d", i)})
+				send(t, http.MethodGet, o.URL+"/services/data/v45.0/sobjects/User/"+id, o.token, nil)
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 20 {
+			o.Inject(sforg.Fault{Route: sforg.RouteGet, Kind: sforg.FaultStatus, Status: 503, Times: 1}) //nolint:errcheck // valid fault
+			o.Counters()
+			o.Faults()
+			o.SetDailyLimit(100000)
+		}
+		o.ClearFaults()
+	})
+	wg.Wait()
+	if got := o.Store().Count("Account"); got != 100 {
+		t.Errorf("accounts: got %d, want 100", got)
+	}
+	if got := o.Requests(sforg.RouteCreate) + o.Requests(sforg.RouteGet); got != 200 {
+		t.Errorf("requests: got %d, want 200", got)
 	}
 }
 
