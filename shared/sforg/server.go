@@ -2,6 +2,10 @@
 // Salesforce's OAuth, SOAP, REST, approval and Metadata APIs the connector uses,
 // with Salesforce's shapes, statuses and error bodies, and fault injection for
 // tests. Start one in-process with Start (httptest-style) or run local/sforg.
+//
+// Tests steer it through Go (Inject, ClearFaults, SetDailyLimit,
+// ExpireSessions, Reset, LoadSeed, Requests, Logins, Counters) or over HTTP
+// under the reserved path /__sforg/ (see admin.go), which needs no session.
 package sforg
 
 import (

@@ -539,11 +539,11 @@ func (s *Store) Upsert(object, field, value string, fields map[string]any, updat
 	case f.Name == "Id":
 		return "", false, nil, errNotFound
 	}
+	body[f.Name] = key // the path's value is the new record's external id
 	clean, err := s.validate(o, body, true, "")
 	if err != nil {
 		return "", false, nil, err
 	}
-	clean[f.Name] = key
 	return s.insertLocked(o, clean), true, nil, nil
 }
 
