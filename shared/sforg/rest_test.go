@@ -298,6 +298,7 @@ func TestErrorCodes(t *testing.T) {
 		{"unknown session", "GET", v + "/sobjects/Account/" + acct, nil, sforg.OrgID[:15] + "!nope", 401, "INVALID_SESSION_ID", "Session expired or invalid", "expired_session_response.json"},
 		{"method not allowed", "PUT", v + "/sobjects/Account/" + acct, map[string]any{}, "", 405, "METHOD_NOT_ALLOWED", "HTTP Method 'PUT' not allowed. Allowed are HEAD,GET,PATCH,DELETE", ""},
 		{"unknown resource", "GET", v + "/nothing/here", nil, "", 404, "NOT_FOUND", "The requested resource does not exist", ""},
+		{"POST to a GET-only route of another file", "POST", v + "/query?q=SELECT+Id+FROM+Account", map[string]any{}, "", 405, "METHOD_NOT_ALLOWED", "HTTP Method 'POST' not allowed. Allowed are HEAD,GET", ""},
 		{"future version", "GET", "/services/data/v99.0/limits", nil, "", 404, "NOT_FOUND", "The requested resource does not exist", ""},
 		{"version without .0", "GET", "/services/data/v45/limits", nil, "", 404, "NOT_FOUND", "", ""},
 		{"retired version", "GET", "/services/data/v30.0/limits", nil, "", 410, "GONE", "", ""},
