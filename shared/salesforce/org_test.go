@@ -334,9 +334,15 @@ func jsonAnswer(w http.ResponseWriter, status int, body []byte) {
 	w.Write(body)
 }
 
-// hang holds the request until the client gives up on it.
+// hang holds the request until the client gives up on it. The body is read
+// first: only then does the server watch the connection and cancel r.Context()
+// when the client closes it. The timer only keeps a broken test from hanging.
 func hang(w http.ResponseWriter, r *http.Request) {
-	<-r.Context().Done()
+	io.Copy(io.Discard, r.Body)
+	select {
+	case <-r.Context().Done():
+	case <-time.After(30 * time.Second):
+	}
 }
 
 // reset closes the connection without an answer.

@@ -238,7 +238,9 @@ func (c *Client) exchange(ctx context.Context, req request) outcome {
 		o.err = faults.New(faults.UnknownError, "%s: the Salesforce response is larger than %d bytes", req.name, c.opts.MaxBodyBytes)
 	case status >= 500 && req.soap && faultOf(body) != nil:
 		// A SOAP fault is Salesforce's considered answer, not a server failure.
-	case status >= 500 || status == http.StatusTooManyRequests:
+	case status >= 500 || (status == http.StatusTooManyRequests && req.idempotent):
+		// A 429 to a POST stays an answer: it was not processed, and the policy
+		// would not retry it anyway.
 		o.failure = serverError
 		o.retryAfter = retryAfter(res.Header())
 	case status < 200 || (status >= 300 && status < 400):
