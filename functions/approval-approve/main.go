@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	lambda.Start(connector.MustFromEnv().ApprovalApprove)
+	lambda.StartHandler(connector.Handler(connector.MustFromEnv().ApprovalApprove))
 }

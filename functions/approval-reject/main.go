@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	lambda.Start(connector.MustFromEnv().ApprovalReject)
+	lambda.StartHandler(connector.Handler(connector.MustFromEnv().ApprovalReject))
 }

@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	lambda.Start(connector.MustFromEnv().Update)
+	lambda.StartHandler(connector.Handler(connector.MustFromEnv().Update))
 }

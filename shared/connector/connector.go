@@ -6,6 +6,7 @@
 package connector
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -86,12 +87,21 @@ func NewLogger(w *os.File, lookup func(string) (string, bool)) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
+// Handler is an action as aws-lambda-go's lambda.Handler: it receives the raw
+// event, so that an event that is not JSON is an INVALID_INPUT the workflow can
+// Catch rather than a decoding error reported under a Go type name.
+type Handler func(ctx context.Context, event []byte) ([]byte, error)
+
+// Invoke implements lambda.Handler.
+func (h Handler) Invoke(ctx context.Context, event []byte) ([]byte, error) { return h(ctx, event) }
+
 // call is one action's work: the Salesforce request and the output it gives.
 type call func(ctx context.Context, c *salesforce.Client, in *input) (*salesforce.Response, error)
 
 // run is the one handler path of every action: decode, validate, call, shape the
 // output, log, and turn any error into the catalogue's Lambda error.
-func (c *Connector) run(ctx context.Context, action string, statusOnly bool, fn call, event json.RawMessage) (out *Output, err error) {
+func (c *Connector) run(ctx context.Context, action string, statusOnly bool, fn call, event []byte) (_ []byte, err error) {
+	var out *Output
 	start := time.Now()
 	var stats salesforce.Stats
 	defer func() {
@@ -101,7 +111,7 @@ func (c *Connector) run(ctx context.Context, action string, statusOnly bool, fn 
 		}
 		c.logInvoke(ctx, action, start, &stats, out, err)
 		if err != nil {
-			out, err = nil, faults.Lambda(err)
+			err = faults.Lambda(err)
 		}
 	}()
 	if c.initErr != nil {
@@ -119,7 +129,18 @@ func (c *Connector) run(ctx context.Context, action string, statusOnly bool, fn 
 	if !statusOnly || resp.Status >= 300 {
 		out.SalesforceResult = string(resp.Body)
 	}
-	return out, nil
+	return encode(out)
+}
+
+// encode writes the output as the Lambda response, leaving <, > and & as they are.
+func encode(out *Output) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return nil, faults.Wrap(faults.UnknownError, err, "cannot encode the output")
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 // logInvoke writes the one log line of an invocation. It holds no payload, no

@@ -2,14 +2,13 @@ package connector
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/sfconnect/connector/shared/salesforce"
 )
 
 // Query is the QUERY action: salesforceQuery in, every page of the answer merged
 // into one {"totalSize","done":true,"records"} out.
-func (c *Connector) Query(ctx context.Context, event json.RawMessage) (*Output, error) {
+func (c *Connector) Query(ctx context.Context, event []byte) ([]byte, error) {
 	return c.run(ctx, "QUERY", false, query, event)
 }
 

@@ -1,0 +1,135 @@
+package connector
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"github.com/sfconnect/connector/shared/credentials"
+	"github.com/sfconnect/connector/shared/salesforce"
+	"github.com/sfconnect/connector/shared/sforg"
+)
+
+// handler is the signature every action method shares.
+type handler = func(context.Context, []byte) ([]byte, error)
+
+// world is one test's org and connector, as one execution environment sees them.
+type world struct {
+	org  *sforg.Server
+	conn *Connector
+	logs *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// setup starts an org on loopback and a connector pointed at it, with short
+// retry waits so fault tests stay quick.
+func setup(t *testing.T, tune ...func(*salesforce.Options, map[string]string)) *world {
+	t.Helper()
+	org, err := sforg.Start(sforg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { org.Close() })
+	settings := org.Settings()
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts := salesforce.Options{
+		Timeout:         2 * time.Second,
+		MaxAttempts:     3,
+		RetryBaseDelay:  time.Millisecond,
+		RetryMaxDelay:   5 * time.Millisecond,
+		BreakerFailures: 1000,
+		DeadlineMargin:  50 * time.Millisecond,
+		Logger:          log,
+	}
+	for _, f := range tune {
+		f(&opts, settings)
+	}
+	opts.Credentials = credentials.NewCache(credentials.LookupEnv(func(k string) (string, bool) {
+		v, ok := settings[k]
+		return v, ok
+	}), time.Minute)
+	return &world{org: org, conn: New(salesforce.New(opts), log), logs: logs}
+}
+
+// result is what a workflow sees of one invoke.
+type result struct {
+	Output
+	ErrorType    string
+	ErrorMessage string
+}
+
+// invoke runs the real aws-lambda-go handler path with an event.
+func invoke(t *testing.T, h handler, event string) result {
+	t.Helper()
+	return invokeCtx(t.Context(), t, h, event)
+}
+
+func invokeCtx(ctx context.Context, t *testing.T, h handler, event string) result {
+	t.Helper()
+	body, err := lambda.NewHandler(Handler(h)).Invoke(ctx, []byte(event))
+	var r result
+	if err != nil {
+		var ie messages.InvokeResponse_Error
+		if !errors.As(err, &ie) {
+			t.Fatalf("got error %T %v, want messages.InvokeResponse_Error", err, err)
+		}
+		r.ErrorType, r.ErrorMessage = ie.Type, ie.Message
+		return r
+	}
+	if err := json.Unmarshal(body, &r.Output); err != nil {
+		t.Fatalf("output %s: %v", body, err)
+	}
+	return r
+}
+
+// mustOK fails the test unless the invoke succeeded with the status.
+func mustOK(t *testing.T, r result, status string) {
+	t.Helper()
+	if r.ErrorType != "" || r.SalesforceStatus != status {
+		t.Fatalf("got %q %s %s, want status %s", r.ErrorType, r.ErrorMessage, r.SalesforceStatus+" "+r.SalesforceResult, status)
+	}
+}
+
+// field reads a top-level field of the JSON result.
+func field(t *testing.T, r result, name string) any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.SalesforceResult), &m); err != nil {
+		t.Fatalf("result %q is not a JSON object: %v", r.SalesforceResult, err)
+	}
+	return m[name]
+}
+
+func jsonEvent(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
