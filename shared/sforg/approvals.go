@@ -23,11 +23,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
-	"weak"
 
 	"github.com/sfconnect/connector/shared/sfid"
 )
@@ -72,29 +70,13 @@ type approvalDef struct {
 
 // approvalBook holds the org's approval processes and serialises every approval
 // action, so concurrent submits of one record give exactly one Pending instance.
-// It must not refer to its Server (see approvalBooks).
 type approvalBook struct {
 	mu    sync.Mutex
 	store *Store
 	defs  []*approvalDef
 }
 
-// approvalBooks maps each Server to its approval book without keeping the Server
-// alive: the entry goes when the Server is collected. [Integrator: a field on
-// Server would do the same job more plainly.]
-var approvalBooks sync.Map // weak.Pointer[Server] -> *approvalBook
-
-func (s *Server) approvals() *approvalBook {
-	key := weak.Make(s)
-	if b, ok := approvalBooks.Load(key); ok {
-		return b.(*approvalBook)
-	}
-	b, loaded := approvalBooks.LoadOrStore(key, &approvalBook{store: s.store})
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Server]) { approvalBooks.Delete(k) }, key)
-	}
-	return b.(*approvalBook)
-}
+func (s *Server) approvals() *approvalBook { return s.book }
 
 // approvalRoutes seeds the default process and serves /process/approvals/.
 func (s *Server) approvalRoutes() {

@@ -72,6 +72,8 @@ type Server struct {
 	store *Store
 	mux   *http.ServeMux
 
+	book *approvalBook // approval processes; serialises approval actions
+
 	mu       sync.Mutex
 	sessions map[string]*session
 
@@ -130,6 +132,7 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, store: NewStore(opts.Now), mux: http.NewServeMux(), sessions: map[string]*session{},
 		requests: map[string]int{}, logins: map[string]int{}, dailyLimit: opts.DailyLimit}
+	s.book = &approvalBook{store: s.store}
 	if opts.JWTPublicKeyPEM != "" {
 		s.jwtKey, s.initErr = parseJWTKey(opts.JWTPublicKeyPEM)
 	}

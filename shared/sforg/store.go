@@ -592,3 +592,24 @@ func externalValue(f *Field, value string) (any, error) {
 	}
 	return value, nil
 }
+
+// Now pins relative date literals (TODAY, LAST_N_DAYS:n) to the org's clock.
+func (src source) Now() time.Time { return src.s.now() }
+
+// ChildRelationships lists the reference fields of every object that point at
+// object and name a child relationship, such as Contact.AccountId ("Contacts").
+func (src source) ChildRelationships(object string) []soql.ChildRelationship {
+	parent, ok := src.s.objects[strings.ToLower(object)]
+	if !ok {
+		return nil
+	}
+	var out []soql.ChildRelationship
+	for _, o := range src.s.objects {
+		for _, f := range o.Fields {
+			if f.ReferenceTo == parent.Name && f.ChildRelationship != "" {
+				out = append(out, soql.ChildRelationship{Name: f.ChildRelationship, Object: o.Name, Field: f.Name})
+			}
+		}
+	}
+	return out
+}
