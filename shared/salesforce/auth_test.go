@@ -15,7 +15,7 @@ import (
 const accountID = "001D000000IqhSLIAZ"
 
 // okRecord answers every API call with the restforce record fixture.
-func okRecord(t *testing.T) http.HandlerFunc {
+func okRecord(t testing.TB) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		jsonAnswer(w, http.StatusOK, fixture(t, "sobject_find_success_response.json"))
 	}

@@ -26,7 +26,7 @@ import (
 // username-password flow and SOAP login(), checks sessions, and hands every
 // authenticated API call to api. It counts logins and API calls as they arrive.
 type org struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 	api http.HandlerFunc
 
@@ -53,7 +53,7 @@ type loginSOAP struct {
 	password string
 }
 
-func newOrg(t *testing.T, api http.HandlerFunc) *org {
+func newOrg(t testing.TB, api http.HandlerFunc) *org {
 	t.Helper()
 	o := &org{t: t, api: api, sessions: map[string]bool{}}
 	mux := http.NewServeMux()
@@ -211,7 +211,7 @@ func (o *org) metadata(w http.ResponseWriter, r *http.Request) {
 	o.api(w, r)
 }
 
-func fixture(t *testing.T, name string) []byte {
+func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -292,7 +292,7 @@ func testOptions(creds Credentials) Options {
 
 // newClient returns a client of o with the password flow and the options edited
 // by tune.
-func newClient(t *testing.T, o *org, tune func(*Options)) (*Client, *fakeCredentials) {
+func newClient(t testing.TB, o *org, tune func(*Options)) (*Client, *fakeCredentials) {
 	t.Helper()
 	creds := &fakeCredentials{configs: []credentials.Config{o.config(credentials.FlowPassword)}}
 	opts := testOptions(creds)
@@ -316,7 +316,7 @@ func (c *Client) recordWaits() *[]time.Duration {
 }
 
 // refusedURL returns a loopback URL nothing listens on.
-func refusedURL(t *testing.T) string {
+func refusedURL(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
