@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
@@ -225,7 +226,11 @@ func redact(s string, cfg credentials.Config) string {
 	}
 	const maxLen = 300
 	if len(s) > maxLen {
-		s = s[:maxLen] + "…"
+		n := maxLen
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "…"
 	}
 	return s
 }

@@ -229,7 +229,7 @@ func (c *Client) exchange(ctx context.Context, req request) outcome {
 	status := res.StatusCode()
 	o := outcome{
 		resp:       &Response{Status: status, Body: body, Header: res.Header()},
-		desc:       strconv.Itoa(status),
+		desc:       "Salesforce answered " + strconv.Itoa(status),
 		retryAfter: -1,
 	}
 	switch {
