@@ -276,8 +276,8 @@ func TestConnectionRefused(t *testing.T) {
 		wantMessage string
 		wantTries   int64
 	}{
-		{"POST retried, all refused", create, 3, faults.CircuitBreakerOpen, "connection refused after 3 attempts", 3},
-		{"GET retried, all refused", get, 3, faults.CircuitBreakerOpen, "connection refused after 3 attempts", 3},
+		{"POST retried, all refused", create, 3, faults.ConnectionError, "connection refused after 3 attempts", 3},
+		{"GET retried, all refused", get, 3, faults.ConnectionError, "connection refused after 3 attempts", 3},
 		{"only attempt refused", create, 1, faults.ConnectionError, "connection refused", 1},
 	}
 	for _, tt := range tests {

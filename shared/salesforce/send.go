@@ -142,6 +142,10 @@ func (c *Client) giveUp(req request, o outcome, attempts int, outOfTime bool) er
 	case unknown:
 		return faults.New(faults.UnknownError,
 			"%s: %s; the outcome is unknown and the request was not retried to avoid a duplicate", req.name, o.desc)
+	case attempts > 1 && info.code == faults.ConnectionError && !info.reached:
+		// Salesforce was never reached: a network or endpoint problem, not an
+		// unhealthy org, so the more specific code.
+		return faults.New(faults.ConnectionError, "%s: %s after %s", req.name, o.desc, plural(attempts, "attempt"))
 	case attempts > 1:
 		return faults.New(faults.CircuitBreakerOpen, "%s: %s after %s", req.name, o.desc, plural(attempts, "attempt"))
 	default:
