@@ -26,6 +26,13 @@ type world struct {
 	org  *sforg.Server
 	conn *Connector
 	logs *syncBuffer
+	opts salesforce.Options
+}
+
+// coldStart returns the connector of a new execution environment: same
+// configuration, no session, no pooled connections.
+func (w *world) coldStart() *Connector {
+	return New(salesforce.New(w.opts), slog.New(slog.NewJSONHandler(w.logs, nil)))
 }
 
 type syncBuffer struct {
@@ -73,7 +80,7 @@ func setup(t *testing.T, tune ...func(*salesforce.Options, map[string]string)) *
 		v, ok := settings[k]
 		return v, ok
 	}), time.Minute)
-	return &world{org: org, conn: New(salesforce.New(opts), log), logs: logs}
+	return &world{org: org, conn: New(salesforce.New(opts), log), logs: logs, opts: opts}
 }
 
 // result is what a workflow sees of one invoke.
