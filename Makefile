@@ -22,6 +22,9 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 NODE_MODULES := local/js/node_modules
 ASL_FILES := $(wildcard statemachine/*.asl.json)
 
+# Go packages that `make test` and `make bench` cover: make test PKGS=./local/...
+PKGS ?= ./...
+
 # make invoke FN=get [EVENT=events/get.json] [ENV_VARS=events/env.json]
 FN ?=
 EVENT ?= events/$(FN).json
@@ -69,8 +72,8 @@ $(NODE_MODULES): local/js/package.json local/js/package-lock.json
 	cd local/js && npm ci --no-audit --no-fund
 	@touch $@
 
-test: $(RIE) $(NODE_MODULES) ## go test -race -shuffle=on ./..., then the Node tests in local/js
-	go test -race -shuffle=on ./...
+test: $(RIE) $(NODE_MODULES) ## go test -race -shuffle=on ./... (or PKGS=...), then the Node tests in local/js
+	go test -race -shuffle=on $(PKGS)
 	cd local/js && npm test
 
 lint: $(NODE_MODULES) ## gofmt, go vet, staticcheck, cfn-lint template.yaml, asl-validator
@@ -90,7 +93,7 @@ demo: $(RIE) ## the end-to-end demo (go run ./local/demo)
 	go run ./local/demo
 
 bench: ## benchmarks (no tests)
-	go test -run='^$$' -bench=. -benchmem ./...
+	go test -run='^$$' -bench=. -benchmem $(PKGS)
 
 clean: ## remove build output
 	rm -rf build .aws-sam
