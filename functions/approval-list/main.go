@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	lambda.StartHandler(connector.Handler(connector.MustFromEnv().ApprovalList))
+	lambda.Start(connector.Handler(connector.MustFromEnv().ApprovalList))
 }

@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	lambda.StartHandler(connector.Handler(connector.MustFromEnv().ApprovalSubmit))
+	lambda.Start(connector.Handler(connector.MustFromEnv().ApprovalSubmit))
 }

@@ -223,13 +223,6 @@ func (cs *cursors) get(id string) *cursor {
 	return c
 }
 
-// count reports how many cursors are open.
-func (cs *cursors) count() int {
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	return len(cs.byID)
-}
-
 // sweep releases cursors idle for longer than cursorIdle. The caller holds mu.
 func (cs *cursors) sweep(now time.Time) {
 	for user, list := range cs.byUser {
