@@ -39,6 +39,19 @@ const (
 	KeySecretTTL = "SALESFORCE_SECRET_TTL"
 )
 
+// Keys of the client credentials and JWT bearer flows, beyond the eight of the
+// contract. Both may sit in the secret; the private key belongs nowhere else.
+const (
+	// KeyPrivateKey is the PEM-encoded RSA private key (PKCS#1 or PKCS#8, not
+	// encrypted) that signs the JWT bearer assertion; its certificate is the one
+	// uploaded to the connected app.
+	KeyPrivateKey = "SALESFORCE_PRIVATE_KEY"
+	// KeyJWTAudience is the assertion's aud claim: https://login.salesforce.com
+	// (production), https://test.salesforce.com (sandbox) or an Experience Cloud
+	// site URL. When absent it follows SALESFORCE_URL_LOGIN (see Config.Audience).
+	KeyJWTAudience = "SALESFORCE_JWT_AUDIENCE"
+)
+
 // Keys lists the eight configuration keys of the contract, in its order.
 var Keys = []string{
 	KeyClientID, KeyClientSecret, KeyUsername, KeyPassword,
@@ -46,9 +59,15 @@ var Keys = []string{
 }
 
 // The authentication flows Validate knows. A new flow is one entry in flowKeys.
+//
+// The username-password flow and SOAP login() are being retired
+// (SALESFORCE-PROTOCOL.md §1.2, §1.5); the client credentials and JWT bearer
+// flows are the ones that keep working.
 const (
-	FlowPassword = "password" // OAuth 2.0 username-password, the default
-	FlowSOAP     = "soap"     // SOAP login()
+	FlowPassword          = "password"           // OAuth 2.0 username-password, the default
+	FlowSOAP              = "soap"               // SOAP login()
+	FlowClientCredentials = "client_credentials" // OAuth 2.0 client credentials, as the connected app's run-as user
+	FlowJWT               = "jwt"                // OAuth 2.0 JWT bearer, an assertion signed with the private key
 )
 
 // flowKeys lists the keys each flow cannot work without. An empty security token
@@ -57,6 +76,11 @@ const (
 var flowKeys = map[string][]string{
 	FlowPassword: {KeyClientID, KeyClientSecret, KeyUsername, KeyPassword, KeySecurityToken, KeyLoginURL, KeyVersion},
 	FlowSOAP:     {KeyUsername, KeyPassword, KeySOAPLoginURL}, // the version can come from the URL
+	// The client credentials flow logs in as the run-as user set on the
+	// connected app: no username or password.
+	FlowClientCredentials: {KeyClientID, KeyClientSecret, KeyLoginURL, KeyVersion},
+	// The JWT bearer flow proves the app with a signature: no secret, no password.
+	FlowJWT: {KeyClientID, KeyUsername, KeyPrivateKey, KeyLoginURL, KeyVersion},
 }
 
 // Config is the connector's Salesforce configuration. Its String, GoString, Format,
@@ -73,10 +97,12 @@ type Config struct {
 	SOAPLoginURL  string // e.g. https://login.salesforce.com/services/Soap/c/45.0
 	Version       string // API version without the "v", e.g. "45.0"
 	AuthFlow      string // FlowPassword when empty
+	PrivateKey    string `json:"-"` // PEM RSA key of the JWT bearer flow
+	JWTAudience   string // aud of the JWT assertion; see Audience
 
-	// Extra holds the other SALESFORCE_* keys of a secret (for flows added later,
-	// e.g. a private key), so they reach the client without a change here. Their
-	// values are treated as secrets.
+	// Extra holds the other SALESFORCE_* keys of a secret (for settings added
+	// later), so they reach the client without a change here. Their values are
+	// treated as secrets.
 	Extra map[string]string `json:"-"`
 
 	// tokenSet records that SALESFORCE_SECURITY_TOKEN was present, possibly empty.
@@ -103,6 +129,8 @@ var fields = []field{
 	{KeySOAPLoginURL, "SOAPLoginURL", false, true, func(c *Config) *string { return &c.SOAPLoginURL }},
 	{KeyVersion, "Version", false, false, func(c *Config) *string { return &c.Version }},
 	{KeyAuthFlow, "AuthFlow", false, false, func(c *Config) *string { return &c.AuthFlow }},
+	{KeyPrivateKey, "PrivateKey", true, false, func(c *Config) *string { return &c.PrivateKey }},
+	{KeyJWTAudience, "JWTAudience", false, true, func(c *Config) *string { return &c.JWTAudience }},
 }
 
 func fieldOf(key string) (field, bool) {
@@ -164,6 +192,9 @@ func (c *Config) problems(flow string) []string {
 	if len(missing) > 0 {
 		problems = append(problems, "missing "+strings.Join(missing, ", "))
 	}
+	if check := flowChecks[flow]; check != nil {
+		problems = append(problems, check(c)...)
+	}
 	for _, f := range fields {
 		v := *f.get(c)
 		if v == "" {
@@ -182,6 +213,9 @@ func (c *Config) problems(flow string) []string {
 	}
 	return problems
 }
+
+// Flows returns the names of the authentication flows, sorted.
+func Flows() []string { return flowNames() }
 
 func flowNames() []string {
 	names := make([]string, 0, len(flowKeys))

@@ -13,9 +13,10 @@ const (
 	testPassword     = "pw-hunter2-secret"
 	testToken        = "tok-XXXXXXXXXX-secret"
 	testPrivateKey   = "-----BEGIN PRIVATE KEY-----secret"
+	testExtraSecret  = "extra-value-secret"
 )
 
-var secretValues = []string{testClientSecret, testPassword, testToken, testPrivateKey}
+var secretValues = []string{testClientSecret, testPassword, testToken, testPrivateKey, testExtraSecret}
 
 // goodEnv is a complete password-flow configuration.
 func goodEnv() map[string]string {

@@ -20,7 +20,8 @@ func secretConfig() Config {
 		SOAPLoginURL:  "https://login.salesforce.com/services/Soap/c/45.0",
 		Version:       "45.0",
 		AuthFlow:      FlowPassword,
-		Extra:         map[string]string{"SALESFORCE_PRIVATE_KEY": testPrivateKey},
+		PrivateKey:    testPrivateKey,
+		Extra:         map[string]string{"SALESFORCE_FUTURE_SECRET": testExtraSecret},
 	}
 }
 

@@ -168,10 +168,14 @@ func TestParseSecret(t *testing.T) {
 		{name: "unknown keys ignored, SALESFORCE_ ones kept in Extra", text: with(func(m map[string]any) {
 			m["description"] = map[string]any{"nested": 1}
 			m["rotatedAt"] = 1700000000
-			m["SALESFORCE_PRIVATE_KEY"] = testPrivateKey
+			m["SALESFORCE_FUTURE_SECRET"] = testExtraSecret
+			m[KeyPrivateKey] = testPrivateKey
 		}), want: func(t *testing.T, c Config) {
-			if len(c.Extra) != 1 || c.Extra["SALESFORCE_PRIVATE_KEY"] != testPrivateKey {
-				t.Errorf("got extra keys %v, want only SALESFORCE_PRIVATE_KEY", c.extraKeys())
+			if len(c.Extra) != 1 || c.Extra["SALESFORCE_FUTURE_SECRET"] != testExtraSecret {
+				t.Errorf("got extra keys %v, want only SALESFORCE_FUTURE_SECRET", c.extraKeys())
+			}
+			if c.PrivateKey != testPrivateKey {
+				t.Errorf("got no private key, want the secret's %s", KeyPrivateKey)
 			}
 		}},
 		{name: "empty token present", text: with(func(m map[string]any) { m[KeySecurityToken] = "" }), want: func(t *testing.T, c Config) {
