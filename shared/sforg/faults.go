@@ -59,7 +59,12 @@ const (
 	RouteDelete         = "sobject-delete"  // DELETE .../sobjects/{Name}/{Id} and by external id
 	RouteUpsert         = "sobject-upsert"  // PATCH .../sobjects/{Name}/{Field}/{Value}
 	RouteLimits         = "limits"          // GET .../limits/
-	RouteUnknown        = "unknown"         // any other /services/data path (404/405)
+	// sObject Collections (collections.go).
+	RouteCollectionCreate = "collection-create" // POST .../composite/sobjects
+	RouteCollectionUpdate = "collection-update" // PATCH .../composite/sobjects
+	RouteCollectionDelete = "collection-delete" // DELETE .../composite/sobjects?ids=
+	RouteCollectionGet    = "collection-get"    // GET|POST .../composite/sobjects/{Name}
+	RouteUnknown          = "unknown"           // any other /services/data path (404/405)
 	// Routes served by query.go, approvals.go and metadata.go pass their own
 	// names: "query", "approvals", "metadata".
 )

@@ -202,12 +202,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // routes registers every endpoint; each group lives in its own file.
 func (s *Server) routes() {
-	s.authRoutes()     // auth.go: OAuth token endpoint, SOAP login
-	s.restRoutes()     // rest.go: versions, sObjects, describe, limits
-	s.queryRoutes()    // query.go: query, queryAll, query locators
-	s.approvalRoutes() // approvals.go: process/approvals
-	s.metadataRoutes() // metadata.go: Metadata API createMetadata
-	s.adminRoutes()    // admin.go: fault injection, counters, reset, seed
+	s.authRoutes()       // auth.go: OAuth token endpoint, SOAP login
+	s.restRoutes()       // rest.go: versions, sObjects, describe, limits
+	s.collectionRoutes() // collections.go: sObject Collections
+	s.queryRoutes()      // query.go: query, queryAll, query locators
+	s.approvalRoutes()   // approvals.go: process/approvals
+	s.metadataRoutes()   // metadata.go: Metadata API createMetadata
+	s.adminRoutes()      // admin.go: fault injection, counters, reset, seed
 }
 
 // newSession issues an access token (also a valid SOAP session id).

@@ -143,6 +143,11 @@ func (s *Store) timestamp() string {
 func (s *Store) Insert(object string, fields map[string]any) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.insertChecked(object, fields)
+}
+
+// insertChecked is Insert for a caller holding the write lock.
+func (s *Store) insertChecked(object string, fields map[string]any) (string, error) {
 	o, ok := s.objects[strings.ToLower(object)]
 	if !ok {
 		return "", fail(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
@@ -278,6 +283,11 @@ func (s *Store) Get(object, id string, only []string) (*Object, map[string]any, 
 func (s *Store) Update(object, id string, fields map[string]any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.updateChecked(object, id, fields)
+}
+
+// updateChecked is Update for a caller holding the write lock.
+func (s *Store) updateChecked(object, id string, fields map[string]any) error {
 	o, ok := s.objects[strings.ToLower(object)]
 	if !ok {
 		return fail(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
@@ -343,6 +353,11 @@ func (s *Store) touch(r *row) {
 func (s *Store) Delete(object, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.deleteChecked(object, id)
+}
+
+// deleteChecked is Delete for a caller holding the write lock.
+func (s *Store) deleteChecked(object, id string) error {
 	o, ok := s.objects[strings.ToLower(object)]
 	if !ok {
 		return fail(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
