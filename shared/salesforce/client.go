@@ -54,9 +54,20 @@ type Options struct {
 	DeadlineMargin time.Duration
 	MaxBodyBytes   int64 // response body cap (default 64 MiB)
 
-	HTTPClient *http.Client     // optional; its redirect policy is not changed
-	Logger     *slog.Logger     // default slog.Default()
-	Now        func() time.Time // token clock, for tests (default time.Now)
+	// IdleReset is how long a host's pooled connections may sit unused before a
+	// request that must not be replayed (a create, an approval) closes them and
+	// goes out on a fresh connection (default 5s). Between invocations Lambda
+	// freezes the process; a NAT or Salesforce's edge may drop a kept-alive
+	// connection meanwhile, and a POST written to it fails in a way the client
+	// cannot tell from a lost answer: UNKNOWN_ERROR on a create that never
+	// happened. A negative value turns the reset off.
+	IdleReset time.Duration
+
+	HTTPClient *http.Client // optional; its redirect policy is not changed
+	Logger     *slog.Logger // default slog.Default()
+	// Now is the client's clock, for tests: the session TTL and the idle time of
+	// connections (default time.Now).
+	Now func() time.Time
 }
 
 // The defaults of Options.
@@ -70,6 +81,7 @@ const (
 	DefaultBreakerCooldown = 30 * time.Second
 	DefaultDeadlineMargin  = 500 * time.Millisecond
 	DefaultMaxBodyBytes    = 64 << 20
+	DefaultIdleReset       = 5 * time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -97,6 +109,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if o.IdleReset == 0 {
+		o.IdleReset = DefaultIdleReset
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -114,6 +129,7 @@ type Client struct {
 	http    *resty.Client
 	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
 	tokens  *tokenCache
+	idle    idleHosts
 
 	// sleep waits between attempts; tests replace it to record the waits.
 	sleep func(ctx context.Context, d time.Duration) error

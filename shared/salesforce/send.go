@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -96,6 +97,10 @@ var (
 // send makes the attempts for req within ctx's deadline, as the policy allows,
 // and returns Salesforce's answer or the error the last failure maps to.
 func (c *Client) send(ctx context.Context, req request) (*Response, error) {
+	if !allowedURL(req.url) {
+		return nil, faults.New(faults.UnknownError,
+			"%s: not sent: Salesforce URLs must use https (plain http is allowed only to a loopback host)", req.name)
+	}
 	var last outcome
 	for attempt := 1; ; attempt++ {
 		if ctx.Err() != nil {
@@ -179,8 +184,10 @@ func (c *Client) attempt(ctx context.Context, req request) outcome {
 		return outcome{blocked: true}
 	}
 	countAttempt(ctx)
+	c.freshConnections(req)
 	start := time.Now()
 	o := c.exchange(ctx, req)
+	c.idle.touch(hostOf(req.url), c.opts.Now())
 	var verdict error
 	switch {
 	case o.failure == cancelled:
@@ -240,8 +247,10 @@ func (c *Client) exchange(ctx context.Context, req request) outcome {
 	case int64(len(body)) > c.opts.MaxBodyBytes:
 		o.resp = nil
 		o.err = faults.New(faults.UnknownError, "%s: the Salesforce response is larger than %d bytes", req.name, c.opts.MaxBodyBytes)
-	case status >= 500 && req.soap && faultOf(body) != nil:
+	case status == http.StatusInternalServerError && req.soap && faultOf(body) != nil:
 		// A SOAP fault is Salesforce's considered answer, not a server failure.
+		// SOAP 1.1 sends every fault with 500; a 502, 503 or 504 comes from the
+		// edge or a server that is down, whatever its body says.
 	case status >= 500 || (status == http.StatusTooManyRequests && req.idempotent):
 		// A 429 to a POST stays an answer: it was not processed, and the policy
 		// would not retry it anyway.
@@ -372,4 +381,76 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// allowedURL reports whether a request may go to raw: https, or plain http to a
+// loopback host (the local org emulator). Anywhere else plain http would carry
+// the password or the session in clear. The credentials package checks the
+// configured login URLs; this also covers the instance URL a login returns.
+func allowedURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return true
+	case "http":
+		host := u.Hostname()
+		ip := net.ParseIP(host)
+		return strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback())
+	}
+	return false
+}
+
+// idleHosts remembers when each host last carried a request, by the client's
+// clock, so that the client can tell when its pooled connections to it may
+// have gone stale.
+type idleHosts struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+func (h *idleHosts) touch(host string, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.last == nil {
+		h.last = make(map[string]time.Time)
+	}
+	h.last[host] = now
+}
+
+// since returns how long host has been idle; false when it never carried a
+// request, so that no pooled connection to it can exist.
+func (h *idleHosts) since(host string, now time.Time) (time.Duration, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t, ok := h.last[host]
+	return now.Sub(t), ok
+}
+
+// freshConnections closes the pooled connections before a request that must not
+// be replayed when its host has been idle for Options.IdleReset or longer, so
+// that the request goes out on a new connection rather than one a NAT or the
+// server dropped while the execution environment was frozen. Idempotent
+// requests skip it: a stale connection only costs them a retry.
+func (c *Client) freshConnections(req request) {
+	if req.idempotent || c.opts.IdleReset < 0 {
+		return
+	}
+	host := hostOf(req.url)
+	if idle, ok := c.idle.since(host, c.opts.Now()); ok && idle >= c.opts.IdleReset {
+		c.http.GetClient().CloseIdleConnections()
+		c.log.Debug("salesforce connections idle; closing them before a request that is not replayed",
+			"host", host, "idleMs", idle.Milliseconds())
+	}
+}
+
+// hostOf is the scheme and host of a URL, the key of a connection pool.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
