@@ -76,6 +76,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
+	issued   []string // every token newSession made, for IssuedTokens
 
 	// ctl guards the control plane: faults, counters and API usage.
 	ctl        sync.Mutex
@@ -217,7 +218,17 @@ func (s *Server) newSession(userID string) string {
 	defer s.mu.Unlock()
 	tok := OrgID[:15] + "!" + randomToken()
 	s.sessions[tok] = &session{token: tok, userID: userID, expires: s.opts.Now().Add(s.opts.SessionTTL)}
+	s.issued = append(s.issued, tok)
 	return tok
+}
+
+// IssuedTokens returns every access token and SOAP session id the org has
+// issued since it started, expired ones included, so that a test can check that
+// none of them reached a log line, an error or an output.
+func (s *Server) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issued...)
 }
 
 // sessionFor returns the live session of a token, extending it as activity does
