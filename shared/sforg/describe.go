@@ -1,6 +1,7 @@
 package sforg
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -77,19 +78,23 @@ func (s *Server) sobjectInfo(w http.ResponseWriter, r *http.Request, c *call) {
 	if !ok {
 		return
 	}
+	only := []string{"Id"}
+	for _, fd := range o.Fields {
+		if fd.NameField {
+			only = append(only, fd.Name)
+		}
+	}
 	recent := s.store.recent(o, 25)
-	items := make([]map[string]any, 0, len(recent))
+	items := make([]json.RawMessage, 0, len(recent))
 	for _, f := range recent {
 		id, _ := f["Id"].(string)
-		item := map[string]any{"attributes": map[string]string{"type": o.Name, "url": c.base + "/sobjects/" + o.Name + "/" + id}, "Id": id}
-		for _, fd := range o.Fields {
-			if fd.NameField {
-				item[fd.Name] = f[fd.Name]
-			}
-		}
-		items = append(items, item)
+		// "attributes" first, then Id and the name field, as records are written.
+		items = append(items, marshalRecord(o, id, f, only, c.base))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"objectDescribe": entry(o, c.base), "recentItems": items})
+	writeJSON(w, http.StatusOK, struct {
+		ObjectDescribe globalEntry       `json:"objectDescribe"`
+		RecentItems    []json.RawMessage `json:"recentItems"`
+	}{entry(o, c.base), items})
 }
 
 // recent returns copies of an object's newest live records, newest first.

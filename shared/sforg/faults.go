@@ -59,12 +59,14 @@ const (
 	RouteDelete         = "sobject-delete"  // DELETE .../sobjects/{Name}/{Id} and by external id
 	RouteUpsert         = "sobject-upsert"  // PATCH .../sobjects/{Name}/{Field}/{Value}
 	RouteLimits         = "limits"          // GET .../limits/
+	RouteUnknown        = "unknown"         // any other /services/data path (404/405)
+	RouteApexREST       = "apexrest"        // /services/apexrest/... (no Apex classes: 404)
+
 	// sObject Collections (collections.go).
 	RouteCollectionCreate = "collection-create" // POST .../composite/sobjects
 	RouteCollectionUpdate = "collection-update" // PATCH .../composite/sobjects
 	RouteCollectionDelete = "collection-delete" // DELETE .../composite/sobjects?ids=
 	RouteCollectionGet    = "collection-get"    // GET|POST .../composite/sobjects/{Name}
-	RouteUnknown          = "unknown"           // any other /services/data path (404/405)
 	// Routes served by query.go, approvals.go and metadata.go pass their own
 	// names: "query", "approvals", "metadata".
 )

@@ -61,21 +61,43 @@ func (s *Server) api(route string, h func(w http.ResponseWriter, r *http.Request
 				writeFailure(w, f)
 				return
 			}
-			tok := bearer(r)
-			ss, ok := s.sessionFor(tok)
+			tok, ss, ok := s.authorize(w, r)
 			if !ok {
-				writeFailure(w, errSession)
-				return
-			}
-			used, limit, ok := s.useAPI()
-			w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", used, limit))
-			if !ok {
-				writeFailure(w, errLimit)
 				return
 			}
 			h(w, r, &call{route: route, version: version, base: "/services/data/v" + version, userID: ss.userID, token: tok})
 		})
 	}
+}
+
+// authorize checks the session of an API request and counts it against the
+// daily allocation, setting Sforce-Limit-Info; it answers 401 or 403 itself.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (string, *session, bool) {
+	tok := bearer(r)
+	ss, ok := s.sessionFor(tok)
+	if !ok {
+		writeFailure(w, errSession)
+		return "", nil, false
+	}
+	used, limit, ok := s.useAPI()
+	w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", used, limit))
+	if !ok {
+		writeFailure(w, errLimit)
+		return "", nil, false
+	}
+	return tok, ss, true
+}
+
+// apexREST answers /services/apexrest/...: the org has no Apex REST classes,
+// so every path is unmapped, 404 NOT_FOUND "Could not find a match for URL
+// /path" (after the session check, as Salesforce does).
+func (s *Server) apexREST(w http.ResponseWriter, r *http.Request) {
+	s.guarded(RouteApexREST, styleREST, w, r, func(w http.ResponseWriter, r *http.Request) {
+		if _, _, ok := s.authorize(w, r); !ok {
+			return
+		}
+		writeFailure(w, fail(http.StatusNotFound, "NOT_FOUND", "Could not find a match for URL %s", strings.TrimPrefix(r.URL.Path, "/services/apexrest")))
+	})
 }
 
 // pathVersion extracts and checks the "vNN.N" segment of a REST path.
@@ -177,6 +199,8 @@ func (s *Server) restRoutes() {
 	limits := s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteLimits, s.limits)})
 	s.mux.HandleFunc("/services/data/{version}/limits", limits)
 	s.mux.HandleFunc("/services/data/{version}/limits/{$}", limits)
+
+	s.mux.HandleFunc("/services/apexrest/", s.apexREST)
 
 	// Anything else under /services/data/: 404, or 405 when another method
 	// of the path is served (e.g. POST to a GET-only route of query.go).

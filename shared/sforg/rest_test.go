@@ -627,3 +627,55 @@ func TestConcurrentCreates(t *testing.T) {
 		t.Errorf("API usage: got %d, want %d", used, n)
 	}
 }
+
+// TestSObjectInfo pins GET /sobjects/{Name}/ (jsforce's SObject#recent): the
+// object's describeGlobal entry and its newest records, each written as a
+// record is, "attributes" first, then Id and the name field.
+func TestSObjectInfo(t *testing.T) {
+	o := newOrg(t, sforg.Options{})
+	older := o.create(t, "Account", map[string]any{"Name": "Older", "Phone": "1"})
+	newer := o.create(t, "Account", map[string]any{"Name": "Newer"})
+	res := o.do(t, http.MethodGet, "/services/data/v45.0/sobjects/Account/", nil)
+	if res.status != http.StatusOK {
+		t.Fatalf("got %d %s", res.status, res.body)
+	}
+	var info struct {
+		ObjectDescribe struct{ Name, KeyPrefix string }
+		RecentItems    []json.RawMessage
+	}
+	res.json(t, &info)
+	if info.ObjectDescribe.Name != "Account" || info.ObjectDescribe.KeyPrefix != "001" {
+		t.Errorf("objectDescribe: got %+v", info.ObjectDescribe)
+	}
+	var want []string
+	for _, id := range []string{newer, older} {
+		name := map[string]string{newer: "Newer", older: "Older"}[id]
+		want = append(want, `{"attributes":{"type":"Account","url":"/services/data/v45.0/sobjects/Account/`+id+`"},"Id":"`+id+`","Name":"`+name+`"}`)
+	}
+	if len(info.RecentItems) != 2 || string(info.RecentItems[0]) != want[0] || string(info.RecentItems[1]) != want[1] {
+		t.Errorf("recentItems: got %s, want %s", info.RecentItems, want)
+	}
+}
+
+// TestApexREST pins /services/apexrest/: the org has no Apex REST classes, so
+// a session gets 404 NOT_FOUND "Could not find a match for URL /path" and no
+// session gets 401.
+func TestApexREST(t *testing.T) {
+	o := newOrg(t, sforg.Options{})
+	res := o.do(t, http.MethodGet, "/services/apexrest/Missing/1?x=y", nil)
+	var errs []sforg.APIError
+	res.json(t, &errs)
+	if res.status != http.StatusNotFound || len(errs) != 1 || errs[0].ErrorCode != "NOT_FOUND" || errs[0].Message != "Could not find a match for URL /Missing/1" {
+		t.Errorf("got %d %s, want 404 NOT_FOUND for /Missing/1", res.status, res.body)
+	}
+	if !strings.HasPrefix(res.header.Get("Content-Type"), "application/json") || res.header.Get("Sforce-Limit-Info") == "" {
+		t.Errorf("headers: got %v, want JSON with Sforce-Limit-Info", res.header)
+	}
+	res = send(t, http.MethodPost, o.URL+"/services/apexrest/Missing", "", `{}`)
+	if res.status != http.StatusUnauthorized || res.errorCode(t) != "INVALID_SESSION_ID" {
+		t.Errorf("no session: got %d %s, want 401 INVALID_SESSION_ID", res.status, res.body)
+	}
+	if got := o.Requests(sforg.RouteApexREST); got != 2 {
+		t.Errorf("requests: got %d, want 2", got)
+	}
+}
