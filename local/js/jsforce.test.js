@@ -414,6 +414,19 @@ describe('jsforce against the local org', () => {
       const after = await org.counters();
       assert.equal(after['logins.password'] - before['logins.password'], 1);
       assert.equal(after['requests.query'] - before['requests.query'], 2); // the 401, then the replay
+
+      // The Metadata API's SOAP fault for a dead session triggers the same refresh.
+      await org.expireSessions();
+      const md = await c.metadata.create('CustomObject', {
+        fullName: 'AfterExpiry__c',
+        label: 'After Expiry',
+        pluralLabel: 'After Expiries',
+        nameField: { label: 'Name', type: 'Text' },
+        deploymentStatus: 'Deployed',
+        sharingModel: 'ReadWrite',
+      });
+      assert.equal(md.success, true);
+      assert.equal((await org.counters())['logins.password'] - after['logins.password'], 1);
     });
 
     test('an expired session without a way to refresh surfaces INVALID_SESSION_ID', async () => {
