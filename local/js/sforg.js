@@ -9,6 +9,7 @@
 //   await org.inject({ route: 'sobject-get', kind: 'status', status: 503, times: 1 });
 //   await org.stop();             // SIGTERM; rejects unless the command exits 0
 import { execFile, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,7 @@ let built; // the binary's path, built once per process
 export function buildOrg() {
   built ??= (async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'sforg-js-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const bin = path.join(dir, 'sforg');
     await promisify(execFile)('go', ['build', '-o', bin, './local/sforg'], { cwd: repoRoot });
     return bin;
