@@ -49,6 +49,12 @@ type Options struct {
 	BreakerFailures uint32        // consecutive transient failures that open the breaker (default 5)
 	BreakerCooldown time.Duration // open time before one probe is let through (default 30s)
 
+	// APIUsageLimitPercent, when above 0, makes calls fail fast with
+	// CIRCUIT_BREAKER_OPEN once Salesforce reports the org's daily API usage at or
+	// over this percentage; one call per BreakerCooldown still goes through to
+	// read the usage again (see usageGuard).
+	APIUsageLimitPercent float64
+
 	// DeadlineMargin is kept free before ctx's deadline so that the handler can
 	// return REQUEST_TIMEOUT itself before Lambda kills it (default 500ms).
 	DeadlineMargin time.Duration
@@ -129,6 +135,7 @@ type Client struct {
 	http    *resty.Client
 	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
 	tokens  *tokenCache
+	usage   *usageGuard
 	idle    idleHosts
 
 	// sleep waits between attempts; tests replace it to record the waits.
@@ -166,6 +173,7 @@ func New(o Options) *Client {
 			c.log.Warn("salesforce circuit breaker", "from", from.String(), "to", to.String())
 		},
 	})
+	c.usage = &usageGuard{limit: o.APIUsageLimitPercent, cooldown: o.BreakerCooldown, now: o.Now}
 	c.tokens = &tokenCache{ttl: o.TokenTTL, now: o.Now, login: c.login, budget: c.loginBudget()}
 	return c
 }
@@ -184,6 +192,9 @@ type Response struct {
 type Stats struct {
 	Attempts atomic.Int64 // HTTP requests sent or tried, logins included
 	Logins   atomic.Int64 // login requests (a credentials retry is a second one)
+
+	usage    atomic.Pointer[Usage] // the last API usage Salesforce reported (see APIUsage)
+	admitted atomic.Bool           // the usage guard let this invocation through
 }
 
 type statsKey struct{}

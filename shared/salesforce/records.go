@@ -13,8 +13,21 @@ import (
 // do sends an authenticated request built for the current session, logging in
 // first when there is none. When Salesforce rejects the session (REST 401, SOAP
 // fault INVALID_SESSION_ID) it was not processed, so the client logs in again and
-// replays it once, POSTs included; a second rejection is MISSING_TOKEN.
+// replays it once, POSTs included; a second rejection is MISSING_TOKEN. The API
+// usage guard may refuse the request before anything is sent, and every answer's
+// Sforce-Limit-Info is remembered.
 func (c *Client) do(ctx context.Context, build func(t *token) request) (*Response, error) {
+	if err := c.admitUsage(ctx); err != nil {
+		return nil, err
+	}
+	resp, err := c.doSession(ctx, build)
+	if resp != nil {
+		c.observeUsage(ctx, resp.Header)
+	}
+	return resp, err
+}
+
+func (c *Client) doSession(ctx context.Context, build func(t *token) request) (*Response, error) {
 	tok, err := c.tokens.get(ctx)
 	if err != nil {
 		return nil, err
@@ -115,6 +128,18 @@ func (c *Client) GetRecord(ctx context.Context, object, id string, fields ...str
 // UpdateRecord changes the given fields of one record: PATCH, 204 on success.
 func (c *Client) UpdateRecord(ctx context.Context, object, id string, fields json.RawMessage) (*Response, error) {
 	return c.call(ctx, http.MethodPatch, record(object, id), nonNil(fields))
+}
+
+// UpsertRecord inserts or updates the record of object whose external id field
+// holds value: PATCH sobjects/{object}/{field}/{value}, the value path-escaped.
+// Salesforce answers 201 with {"id","success","errors"[,"created":true]} when it
+// inserted, 200 with "created":false (API 46.0 and later) or 204 when it updated,
+// 300 with the record URLs when the value matches several records, and 404 when
+// field is not an external id field. Being keyed by the external id, it is
+// idempotent, so it is retried like any PATCH.
+func (c *Client) UpsertRecord(ctx context.Context, object, field, value string, fields json.RawMessage) (*Response, error) {
+	path := "sobjects/" + url.PathEscape(object) + "/" + url.PathEscape(field) + "/" + url.PathEscape(value)
+	return c.call(ctx, http.MethodPatch, path, nonNil(fields))
 }
 
 // DeleteRecord deletes one record: 204 on success; a repeat answers 404.

@@ -256,7 +256,9 @@ func (c *Client) exchange(ctx context.Context, req request) outcome {
 		// would not retry it anyway.
 		o.failure = serverError
 		o.retryAfter = retryAfter(res.Header())
-	case status < 200 || (status >= 300 && status < 400):
+	case status < 200 || (status >= 300 && status < 400 && status != http.StatusMultipleChoices):
+		// 300 is Salesforce's answer to an external id matching several records
+		// (the body lists them); any other 1xx or 3xx is not an answer we know.
 		o.resp = nil
 		o.err = faults.New(faults.UnknownError, "%s: unexpected %d answer from Salesforce", req.name, status)
 	}
