@@ -25,6 +25,9 @@ ASL_FILES := $(wildcard statemachine/*.asl.json)
 # Go packages that `make test` and `make bench` cover: make test PKGS=./local/...
 PKGS ?= ./...
 
+# make demo DEMO_FLAGS=-keep leaves the org, moto and the functions running.
+DEMO_FLAGS ?=
+
 # make invoke FN=get [EVENT=events/get.json] [ENV_VARS=events/env.json]
 FN ?=
 EVENT ?= events/$(FN).json
@@ -89,8 +92,8 @@ invoke: $(RIE) ## run one function under the emulator: make invoke FN=get [EVENT
 	@test -n "$(FN)" || { echo "usage: make invoke FN=<name> [EVENT=events/<file>.json] [ENV_VARS=events/env.json]; names: $(FUNCTIONS)" >&2; exit 2; }
 	go run ./local/invoke -fn $(FN) -event $(EVENT) -env-vars $(ENV_VARS)
 
-demo: $(RIE) ## the end-to-end demo (go run ./local/demo)
-	go run ./local/demo
+demo: $(RIE) ## the story through every function under the emulator, secret in moto, local org: make demo [DEMO_FLAGS="-keep -v"]
+	go run ./local/demo $(DEMO_FLAGS)
 
 bench: ## benchmarks (no tests)
 	go test -run='^$$' -bench=. -benchmem $(PKGS)
