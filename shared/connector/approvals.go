@@ -64,6 +64,8 @@ func approvalBody(payload json.RawMessage, actionType string) (json.RawMessage, 
 		if len(top) != 1 {
 			return nil, faults.New(faults.InvalidInput, "salesforcePayload holds requests and other fields: send a ProcessRequest or {\"requests\": [...]}")
 		}
+		// A fresh slice: decoding into requests[0] would overwrite payload.
+		requests = nil
 		if err := json.Unmarshal(raw, &requests); err != nil || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 			return nil, faults.New(faults.InvalidInput, "salesforcePayload.requests must be an array of ProcessRequest objects")
 		}
@@ -91,13 +93,21 @@ func approvalBody(payload json.RawMessage, actionType string) (json.RawMessage, 
 	return body, nil
 }
 
-// checkRequest validates the ids of one ProcessRequest and its actionType.
+// checkRequest validates the ids of one ProcessRequest and its actionType. An
+// actionType in any letter case counts (Salesforce may read "ActionType"); the
+// variants are removed, leaving the one the caller sets.
 func checkRequest(req map[string]json.RawMessage, field, actionType string) error {
-	if raw, ok := req["actionType"]; ok && !isAbsent(raw) {
-		var got string
-		if err := json.Unmarshal(raw, &got); err != nil || !strings.EqualFold(got, actionType) {
-			return faults.New(faults.InvalidInput, "%s.actionType %s contradicts this function, which only does %s", field, quote(string(raw)), actionType)
+	for key, raw := range req {
+		if !strings.EqualFold(key, "actionType") {
+			continue
 		}
+		if !isAbsent(raw) {
+			var got string
+			if err := json.Unmarshal(raw, &got); err != nil || !strings.EqualFold(got, actionType) {
+				return faults.New(faults.InvalidInput, "%s.actionType %s contradicts this function, which only does %s", field, quote(string(raw)), actionType)
+			}
+		}
+		delete(req, key)
 	}
 	id, err := text(req["contextId"], field+".contextId")
 	if err != nil {
