@@ -22,6 +22,7 @@ import (
 type options struct {
 	keep    bool
 	verbose bool
+	addr    string    // the org's listen address; "" picks a free loopback port
 	out     io.Writer // the story
 	log     io.Writer // progress of the set-up, function logs with -v
 }
@@ -83,7 +84,11 @@ func up(ctx context.Context, o options) (_ *env, err error) {
 		}
 	}()
 
-	if e.org, err = sforg.Start(sforg.Options{}); err != nil {
+	addr := o.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	if e.org, err = sforg.Listen(addr, sforg.Options{}); err != nil {
 		return nil, fmt.Errorf("start the org: %w", err)
 	}
 	if e.moto, err = stack.StartMoto(ctx, nil); err != nil {

@@ -88,6 +88,7 @@ func TestFlags(t *testing.T) {
 		{"help", []string{"-h"}, 0},
 		{"unknown flag", []string{"-nope"}, 2},
 		{"stray argument", []string{"extra"}, 2},
+		{"org address in use or invalid", []string{"-addr", "not-an-address"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,11 +16,13 @@
 // and how long the invoke took; the summary counts the logins the org saw,
 // which should be one per function environment.
 //
-//	go run ./local/demo [-keep] [-v]
+//	go run ./local/demo [-keep] [-v] [-addr 127.0.0.1:8080]
 //
 // -keep leaves everything running after the story and prints the org's
 // settings, the secret and each function's invoke URL, until Ctrl-C. -v prints
-// whole outputs and the functions' log lines. The exit status is 1 when a step
+// whole outputs and the functions' log lines. -addr puts the org on a fixed
+// address; 127.0.0.1:8080 is the one events/env.json names, so `make invoke`
+// then reaches the demo's org and its records. The exit status is 1 when a step
 // fails or something could not be started; everything the demo started is
 // stopped before it exits, on Ctrl-C too.
 package main
@@ -49,6 +51,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var o options
 	fs.BoolVar(&o.keep, "keep", false, "leave the org, moto and the functions running after the story and print how to reach them; Ctrl-C stops them")
 	fs.BoolVar(&o.verbose, "v", false, "print whole outputs and the functions' log lines")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "the org's listen address (127.0.0.1:8080 is the one events/env.json names)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
