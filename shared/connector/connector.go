@@ -9,11 +9,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -25,10 +28,14 @@ import (
 
 // Output is the contract's result. UPDATE and DELETE leave SalesforceResult out
 // on success; on a Salesforce error answer every action carries its body, so a
-// workflow can read Salesforce's error array.
+// workflow can read Salesforce's error array. QUERY adds its paging state, and
+// every action the org's API usage when Salesforce reported it. The whole
+// encoded output stays within the output budget (budget.go).
 type Output struct {
 	SalesforceResult string `json:"salesforceResult,omitempty"`
 	SalesforceStatus string `json:"salesforceStatus"`
+	*Paging
+	SalesforceAPIUsage *salesforce.Usage `json:"salesforceApiUsage,omitempty"`
 }
 
 // Connector is what one execution environment keeps across invocations: the
@@ -37,14 +44,19 @@ type Connector struct {
 	client  *salesforce.Client
 	log     *slog.Logger
 	initErr error // configuration that could not be read; reported on every invoke
+	budget  int   // the largest encoded output, in bytes (budget.go)
+
+	metricsMu sync.Mutex
+	metrics   io.Writer // where the EMF lines go (metrics.go); nil: none
 }
 
-// New returns a Connector over a client.
+// New returns a Connector over a client, with the default output budget and no
+// metrics lines (FromEnv writes them to standard output).
 func New(client *salesforce.Client, log *slog.Logger) *Connector {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Connector{client: client, log: log}
+	return &Connector{client: client, log: log, budget: DefaultOutputBudget}
 }
 
 // FromEnv builds a Connector from the process environment (see the README's
@@ -58,13 +70,19 @@ func FromEnv(ctx context.Context, lookup func(string) (string, bool)) (*Connecto
 		return &Connector{log: log, initErr: err}, err
 	}
 	opts, err := salesforce.OptionsFromEnv(getenv)
-	if err != nil {
+	budget, budgetErr := budgetFromEnv(getenv)
+	usageLimit, usageErr := salesforce.APIUsageLimitFromEnv(getenv)
+	if err = errors.Join(err, budgetErr, usageErr); err != nil {
 		err = faults.Wrap(faults.UnknownError, err, "invalid configuration: %v", err)
 		return &Connector{log: log, initErr: err}, err
 	}
 	opts.Credentials = creds
 	opts.Logger = log
-	return New(salesforce.New(opts), log), nil
+	opts.APIUsageLimitPercent = usageLimit
+	c := New(salesforce.New(opts), log)
+	c.budget = budget
+	c.metrics = os.Stdout // Lambda sends it to CloudWatch Logs, which reads the EMF lines
+	return c, nil
 }
 
 // MustFromEnv is FromEnv for a main function. A configuration error does not stop
@@ -98,9 +116,22 @@ func (h Handler) Invoke(ctx context.Context, event []byte) ([]byte, error) { ret
 // call is one action's work: the Salesforce request and the output it gives.
 type call func(ctx context.Context, c *salesforce.Client, in *input) (*salesforce.Response, error)
 
+// pagedCall is a call that also gives the output's paging state (QUERY).
+type pagedCall func(ctx context.Context, c *salesforce.Client, in *input) (*salesforce.Response, *Paging, error)
+
 // run is the one handler path of every action: decode, validate, call, shape the
 // output, log, and turn any error into the catalogue's Lambda error.
-func (c *Connector) run(ctx context.Context, action string, statusOnly bool, fn call, event []byte) (_ []byte, err error) {
+func (c *Connector) run(ctx context.Context, action string, statusOnly bool, fn call, event []byte) ([]byte, error) {
+	return c.runPaged(ctx, action, statusOnly, func(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.Response, *Paging, error) {
+		resp, err := fn(ctx, sf, in)
+		return resp, nil, err
+	}, event)
+}
+
+// runPaged is run for a pagedCall. Besides the output it enforces the output
+// budget on the encoded output and reports the org's API usage: in the output,
+// on the log line and as an EMF metrics line.
+func (c *Connector) runPaged(ctx context.Context, action string, statusOnly bool, fn pagedCall, event []byte) (_ []byte, err error) {
 	var out *Output
 	start := time.Now()
 	var stats salesforce.Stats
@@ -110,6 +141,9 @@ func (c *Connector) run(ctx context.Context, action string, statusOnly bool, fn 
 			c.log.Error("panic", "action", action, "panic", fmt.Sprint(p))
 		}
 		c.logInvoke(ctx, action, start, &stats, out, err)
+		if u, ok := stats.APIUsage(); ok {
+			c.emitUsage(action, u, time.Now())
+		}
 		if err != nil {
 			err = faults.Lambda(err)
 		}
@@ -121,15 +155,25 @@ func (c *Connector) run(ctx context.Context, action string, statusOnly bool, fn 
 	if err != nil {
 		return nil, err
 	}
-	resp, err := fn(salesforce.WithStats(ctx, &stats), c.client, in)
+	resp, paging, err := fn(salesforce.WithStats(ctx, &stats), c.client, in)
 	if err != nil {
 		return nil, err
 	}
-	out = &Output{SalesforceStatus: strconv.Itoa(resp.Status)}
+	out = &Output{SalesforceStatus: strconv.Itoa(resp.Status), Paging: paging}
 	if !statusOnly || resp.Status >= 300 {
 		out.SalesforceResult = string(resp.Body)
 	}
-	return encode(out)
+	if u, ok := stats.APIUsage(); ok {
+		out.SalesforceAPIUsage = &u
+	}
+	body, err := encode(out)
+	if err == nil && len(body) > c.budget {
+		err = overBudget(action, len(body), c.budget)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return body, nil
 }
 
 // encode writes the output as the Lambda response, leaving <, > and & as they are.
@@ -157,6 +201,9 @@ func (c *Connector) logInvoke(ctx context.Context, action string, start time.Tim
 	}
 	if out != nil {
 		attrs = append(attrs, "status", out.SalesforceStatus)
+	}
+	if u, ok := stats.APIUsage(); ok {
+		attrs = append(attrs, "apiUsage", u.String(), "apiUsagePercent", u.Percent)
 	}
 	if err != nil {
 		attrs = append(attrs, "errorType", string(faults.CodeOf(err)), "error", faults.MessageOf(err))

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/sfconnect/connector/shared/faults"
@@ -16,6 +18,7 @@ const (
 	maxEventBytes = 1 << 20 // the largest invoke event decoded
 	maxQueryBytes = 100_000 // Salesforce's SOQL length limit
 	maxDepth      = 32      // JSON nesting of salesforcePayload
+	maxFields     = 500     // names in GET's fields
 )
 
 // input holds the contract's parameters as they arrived: a field is nil when the
@@ -25,6 +28,16 @@ type input struct {
 	SObjectID         json.RawMessage `json:"SObjectId"`
 	SalesforcePayload json.RawMessage `json:"salesforcePayload"`
 	SalesforceQuery   json.RawMessage `json:"salesforceQuery"`
+
+	// QUERY paging (query.go) and GET's field list.
+	PageSize   json.RawMessage `json:"pageSize"`
+	MaxRecords json.RawMessage `json:"maxRecords"`
+	Cursor     json.RawMessage `json:"cursor"`
+	Fields     json.RawMessage `json:"fields"`
+
+	// UPSERT's record key (upsert.go).
+	ExternalIDField json.RawMessage `json:"externalIdField"`
+	ExternalIDValue json.RawMessage `json:"externalIdValue"`
 }
 
 // eventBridge is the part of an EventBridge event that tells it apart from a
@@ -175,6 +188,59 @@ func (in *input) payload() (json.RawMessage, error) {
 		return nil, faults.New(faults.InvalidInput, "salesforcePayload must be a JSON object")
 	}
 	return json.RawMessage(raw), nil
+}
+
+// count returns an optional whole-number parameter within [lo, hi]: a JSON
+// number or a string holding one (what a templated workflow often sends). ok is
+// false when the event did not carry it.
+func count(raw json.RawMessage, name string, lo, hi int) (n int, ok bool, err error) {
+	if isAbsent(raw) {
+		return 0, false, nil
+	}
+	t := bytes.TrimSpace(raw)
+	if t[0] == '"' {
+		var s string
+		if err := json.Unmarshal(t, &s); err != nil {
+			return 0, false, faults.New(faults.InvalidInput, "%s must be a whole number", name)
+		}
+		t = []byte(strings.TrimSpace(s))
+	}
+	v, err := strconv.ParseInt(string(t), 10, 64)
+	if err != nil || v < int64(lo) || v > int64(hi) {
+		return 0, false, faults.New(faults.InvalidInput, "%s must be a whole number from %d to %d", name, lo, hi)
+	}
+	return int(v), true, nil
+}
+
+// fields returns GET's optional field list: a JSON array of field API names or
+// one string of them separated by commas. Each must be a valid API name, so the
+// list cannot carry anything but field names into the query string.
+func (in *input) fields() ([]string, error) {
+	if isAbsent(in.Fields) {
+		return nil, nil
+	}
+	var list []string
+	var one string
+	if json.Unmarshal(in.Fields, &one) == nil {
+		list = strings.Split(one, ",")
+	} else if err := json.Unmarshal(in.Fields, &list); err != nil {
+		return nil, faults.New(faults.InvalidInput, "fields must be an array of field names or one string of them separated by commas")
+	}
+	if len(list) > maxFields {
+		return nil, faults.New(faults.InvalidInput, "fields names more than %d fields", maxFields)
+	}
+	out := make([]string, 0, len(list))
+	for _, f := range list {
+		f = strings.TrimSpace(f)
+		if f == "" && len(list) > 1 {
+			continue
+		}
+		if !sfid.ValidName(f) {
+			return nil, faults.New(faults.InvalidInput, "fields: %s is not a valid Salesforce field name", quote(f))
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // quote shows untrusted text in a message: quoted, escaped and cut short.

@@ -1,21 +1,206 @@
 package connector
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
 
+	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce"
 )
 
-// Query is the QUERY action: salesforceQuery in, every page of the answer merged
-// into one {"totalSize","done":true,"records"} out.
-func (c *Connector) Query(ctx context.Context, event []byte) ([]byte, error) {
-	return c.run(ctx, "QUERY", false, query, event)
+// Paging is QUERY's paging state. It sits at the top of every QUERY output,
+// where a Choice state can loop on it, and mirrors what salesforceResult says:
+// done, and nextRecordsUrl as cursor. On a Salesforce error answer it is done
+// with no cursor and no records, so a ResultSelector never misses a field.
+type Paging struct {
+	Done        bool    `json:"done"`
+	Cursor      *string `json:"cursor"`      // pass it as the next invoke's cursor; null when done
+	RecordCount int     `json:"recordCount"` // records in this output
+	TotalSize   int     `json:"totalSize"`   // records in the whole result, as Salesforce counts them
 }
 
-func query(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.Response, error) {
-	soql, err := in.query()
-	if err != nil {
-		return nil, err
+// Paging inputs. Salesforce serves 200 to 2,000 records a page (Sforce-Query-Options
+// batchSize, SALESFORCE-PROTOCOL.md §4), so no page, and no maxRecords, is smaller
+// than 200: fewer records is a LIMIT in the SOQL.
+const (
+	minPageSize   = 200
+	maxPageSize   = 2000
+	maxMaxRecords = 10_000_000
+
+	// outputSlack is the part of the budget kept for everything in the output
+	// but the records: the result's head, the paging fields with the cursor
+	// (twice), the status and the API usage take a few hundred bytes.
+	outputSlack = 1024
+)
+
+// Query is the QUERY action. With salesforceQuery alone it returns the whole
+// result, every page merged into one {"totalSize","done":true,"records"}, or
+// fails when that would pass the output budget. With pageSize, maxRecords or
+// cursor it pages: each output holds what fits of the result, and its cursor
+// continues where it stopped (see README "Paging through a large query").
+func (c *Connector) Query(ctx context.Context, event []byte) ([]byte, error) {
+	return c.runPaged(ctx, "QUERY", false, c.query, event)
+}
+
+// queryArgs are QUERY's inputs, validated.
+type queryArgs struct {
+	soql       string // empty when continuing from cursor
+	cursor     string
+	pageSize   int // 0: Salesforce's default, 2,000
+	maxRecords int // 0: one page per output
+	paged      bool
+}
+
+func (in *input) queryArgs() (queryArgs, error) {
+	var a queryArgs
+	var set bool
+	var err error
+	if a.pageSize, set, err = count(in.PageSize, "pageSize", minPageSize, maxPageSize); err != nil {
+		return a, err
 	}
-	return sf.Query(ctx, soql)
+	a.paged = a.paged || set
+	if a.maxRecords, set, err = count(in.MaxRecords, "maxRecords", minPageSize, maxMaxRecords); err != nil {
+		return a, err
+	}
+	a.paged = a.paged || set
+	if !isAbsent(in.Cursor) {
+		if a.cursor, err = text(in.Cursor, "cursor"); err != nil {
+			return a, err
+		}
+		if !salesforce.ValidCursor(a.cursor) {
+			return a, faults.New(faults.InvalidInput,
+				"cursor %s is not the cursor of a QUERY output (a query locator path such as /services/data/v45.0/query/01gD0000002HU6KIAW-2000)", quote(a.cursor))
+		}
+		a.paged = true
+		return a, nil // salesforceQuery, if any, is the query the cursor continues
+	}
+	a.soql, err = in.query()
+	return a, err
+}
+
+// query reads pages into one output until the result is done or the output is
+// full. It never holds more than the output budget of records plus the page in
+// hand, and stops fetching as soon as the output is full: a 50,000-record result
+// costs at most one page more than the records it returns.
+func (c *Connector) query(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.Response, *Paging, error) {
+	args, err := in.queryArgs()
+	if err != nil {
+		return nil, nil, err
+	}
+	batch := args.pageSize
+	if args.maxRecords > 0 && (batch == 0 || args.maxRecords < batch) {
+		batch = min(args.maxRecords, maxPageSize)
+	}
+	room := c.budget - outputSlack
+	page, resp, err := sf.QueryPage(ctx, args.soql, args.cursor, batch)
+	var r records
+	var biggestBytes, biggestCount int // the largest whole page taken so far
+	for {
+		if err != nil {
+			return nil, nil, err
+		}
+		if page == nil { // Salesforce's error answer (400 MALFORMED_QUERY...), as is
+			return resp, &Paging{Done: true}, nil
+		}
+		before := r.escaped
+		n := r.take(page.Records, room, args.maxRecords)
+		if n < len(page.Records) {
+			return c.cut(args, page, &r, n)
+		}
+		if page.Done {
+			return r.answer(page.TotalSize, "")
+		}
+		if args.paged {
+			// One page an output, or with maxRecords as many as certainly fit:
+			// a page is cut only when even one does not.
+			biggestBytes = max(biggestBytes, r.escaped-before)
+			biggestCount = max(biggestCount, len(page.Records))
+			if args.maxRecords == 0 || r.count+biggestCount > args.maxRecords || r.escaped+biggestBytes > room {
+				return r.answer(page.TotalSize, page.NextRecordsURL)
+			}
+		}
+		page, resp, err = sf.QueryPage(ctx, "", page.NextRecordsURL, batch)
+	}
+}
+
+// cut ends an output in the middle of a page, of which the first n records
+// were taken.
+func (c *Connector) cut(args queryArgs, page *salesforce.Page, r *records, n int) (*salesforce.Response, *Paging, error) {
+	limit := "the " + strconv.Itoa(c.budget) + "-byte output budget (" + EnvOutputBudget + ")"
+	if args.maxRecords > 0 && r.count >= args.maxRecords {
+		limit = "maxRecords " + strconv.Itoa(args.maxRecords)
+	}
+	switch {
+	case !args.paged:
+		return nil, nil, faults.New(faults.UnknownError,
+			"QUERY result of %d records is over %s; the first %d records fit: page it with pageSize, maxRecords and cursor",
+			page.TotalSize, limit, r.count)
+	case r.count == 0:
+		return nil, nil, faults.New(faults.UnknownError,
+			"QUERY: one record of this result is %d bytes, over %s: select fewer or smaller fields",
+			escapedLen(page.Records[0]), limit)
+	}
+	cursor, ok := page.Resume(n)
+	if !ok {
+		return nil, nil, faults.New(faults.UnknownError,
+			"QUERY: Salesforce sent %d records in one page with no cursor to continue from, and only %d fit %s: add a LIMIT or select fewer fields",
+			len(page.Records), n, limit)
+	}
+	return r.answer(page.TotalSize, cursor)
+}
+
+// records is the output's records, written as they will be in salesforceResult.
+type records struct {
+	buf     bytes.Buffer
+	count   int
+	escaped int // their size once escaped into the salesforceResult string, commas included
+}
+
+// take appends records while they fit in room (escaped bytes) and, when limit is
+// not 0, while there are fewer than limit. It returns how many it took.
+func (r *records) take(page []json.RawMessage, room, limit int) int {
+	for i, rec := range page {
+		cost := escapedLen(rec)
+		if r.count > 0 {
+			cost++
+		}
+		if r.escaped+cost > room || (limit > 0 && r.count >= limit) {
+			return i
+		}
+		if r.count > 0 {
+			r.buf.WriteByte(',')
+		}
+		r.buf.Write(rec)
+		r.count++
+		r.escaped += cost
+	}
+	return len(page)
+}
+
+// answer is the output's Salesforce-shaped result: done when cursor is empty,
+// otherwise not done with the cursor as nextRecordsUrl.
+func (r *records) answer(total int, cursor string) (*salesforce.Response, *Paging, error) {
+	if cursor != "" && !salesforce.ValidCursor(cursor) {
+		return nil, nil, faults.New(faults.UnknownError, "QUERY: Salesforce's nextRecordsUrl %s is not a query locator", quote(cursor))
+	}
+	var b bytes.Buffer
+	b.Grow(r.buf.Len() + 160)
+	b.WriteString(`{"totalSize":`)
+	b.WriteString(strconv.Itoa(total))
+	p := &Paging{Done: cursor == "", RecordCount: r.count, TotalSize: total}
+	if p.Done {
+		b.WriteString(`,"done":true`)
+	} else {
+		b.WriteString(`,"done":false,"nextRecordsUrl":`)
+		q, _ := json.Marshal(cursor)
+		b.Write(q)
+		p.Cursor = &cursor
+	}
+	b.WriteString(`,"records":[`)
+	b.Write(r.buf.Bytes())
+	b.WriteString("]}")
+	return &salesforce.Response{Status: http.StatusOK, Body: b.Bytes()}, p, nil
 }

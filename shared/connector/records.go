@@ -12,7 +12,8 @@ func (c *Connector) Create(ctx context.Context, event []byte) ([]byte, error) {
 	return c.run(ctx, "CREATE", false, create, event)
 }
 
-// Get is the GET action: SObjectName and SObjectId in, the record out.
+// Get is the GET action: SObjectName and SObjectId in (and optionally fields, the
+// field names to read), the record out.
 func (c *Connector) Get(ctx context.Context, event []byte) ([]byte, error) {
 	return c.run(ctx, "GET", false, get, event)
 }
@@ -45,7 +46,11 @@ func get(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.Res
 	if err != nil {
 		return nil, err
 	}
-	return sf.GetRecord(ctx, name, id)
+	fields, err := in.fields()
+	if err != nil {
+		return nil, err
+	}
+	return sf.GetRecord(ctx, name, id, fields...)
 }
 
 func update(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.Response, error) {

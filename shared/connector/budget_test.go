@@ -1,0 +1,107 @@
+package connector
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/sforg"
+)
+
+// encodedLen is the length of b inside a JSON string as encode writes it.
+func encodedLen(t testing.TB, b []byte) int {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(string(b)); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Len() - 3 // the quotes and the newline
+}
+
+func FuzzEscapedLen(f *testing.F) {
+	for _, s := range []string{
+		``, `plain`, `{"Name":"Acme \"quoted\"","Path":"C:\\dir"}`, "tab\there\nnew\rline\bback\fform",
+		"\x00\x01\x1f\x7f", `<b>&amp;</b>`, "é ü 日本 🎉", "line\u2028para\u2029", "bad \xff\xfe utf8 \xe2\x82",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := escapedLen(b), encodedLen(t, b); got != want {
+			t.Errorf("escapedLen(%q): got %d, want %d", b, got, want)
+		}
+	})
+}
+
+func TestBudgetFromEnv(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    int
+		wantErr bool
+	}{
+		{"", DefaultOutputBudget, false},
+		{"100000", 100000, false},
+		{" 262144 ", MaxOutputBudget, false},
+		{"4096", MinOutputBudget, false},
+		{"262145", DefaultOutputBudget, true},
+		{"4095", DefaultOutputBudget, true},
+		{"240KB", DefaultOutputBudget, true},
+		{"-1", DefaultOutputBudget, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			got, err := budgetFromEnv(func(k string) string {
+				if k == EnvOutputBudget {
+					return tt.value
+				}
+				return ""
+			})
+			if got != tt.want || (err != nil) != tt.wantErr {
+				t.Errorf("got %d, %v; want %d, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestFromEnvBudgetAndUsageLimit reads the two variables through FromEnv: a bad
+// value is the configuration error every invoke reports.
+func TestFromEnvBudgetAndUsageLimit(t *testing.T) {
+	org, err := sforg.Start(sforg.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { org.Close() })
+	tests := []struct {
+		name       string
+		env        map[string]string
+		wantBudget int
+		wantErr    string
+	}{
+		{"defaults", nil, DefaultOutputBudget, ""},
+		{"both set", map[string]string{EnvOutputBudget: "120000", "SALESFORCE_API_USAGE_LIMIT_PERCENT": "90"}, 120000, ""},
+		{"budget too large", map[string]string{EnvOutputBudget: "300000"}, 0, EnvOutputBudget},
+		{"limit over 100", map[string]string{"SALESFORCE_API_USAGE_LIMIT_PERCENT": "150"}, 0, "SALESFORCE_API_USAGE_LIMIT_PERCENT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := org.Settings()
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			c, err := FromEnv(t.Context(), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+			if tt.wantErr != "" {
+				if faults.CodeOf(err) != faults.UnknownError || !strings.Contains(faults.MessageOf(err), tt.wantErr) {
+					t.Fatalf("got %v, want UNKNOWN_ERROR naming %s", err, tt.wantErr)
+				}
+				r := invoke(t, c.Get, `{}`)
+				wantError(t, r, faults.UnknownError, tt.wantErr)
+				return
+			}
+			if err != nil || c.budget != tt.wantBudget || c.metrics == nil {
+				t.Fatalf("got %v, budget %d, metrics %v; want budget %d and metrics on standard output", err, c.budget, c.metrics, tt.wantBudget)
+			}
+		})
+	}
+}
