@@ -155,11 +155,19 @@ describe('account-approval workflow', () => {
     assert.equal(calls.GetAccount.length, 3);
   });
 
-  test('retries CreateAccount once only on REQUEST_TIMEOUT', async () => {
+  test('does not retry CreateAccount on REQUEST_TIMEOUT: the Account may exist', async () => {
     const { calls, entered, error } = await run({ CreateAccount: fail('REQUEST_TIMEOUT') });
-    assert.equal(calls.CreateAccount.length, 2);
+    assert.equal(calls.CreateAccount.length, 1);
     assert.deepEqual(entered, ['CreateAccount']);
     assert.equal(error?.name, 'REQUEST_TIMEOUT'); // not caught: the workflow fails with it
+  });
+
+  test('retries CreateAccount on CONNECTION_ERROR: Salesforce was never reached', async () => {
+    const { calls, output } = await run({
+      CreateAccount: (n, input) => (n === 1 ? fail('CONNECTION_ERROR')() : created(input)),
+    });
+    assert.equal(output?.instanceStatus, 'Approved');
+    assert.equal(calls.CreateAccount.length, 2);
   });
 
   const caught = [
