@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"strings"
 	"testing"
 
@@ -329,5 +331,75 @@ func TestGetFields(t *testing.T) {
 	for _, fields := range []any{"Name&Id=1", []string{"Name", "Bad Field"}, []any{42}, map[string]any{}} {
 		r := invoke(t, w.conn.Get, jsonEvent(t, map[string]any{"SObjectName": "Account", "SObjectId": id, "fields": fields}))
 		wantError(t, r, faults.InvalidInput, "fields")
+	}
+}
+
+// TestQueryPageSampleEvents runs events/query-page*.json against the org: the
+// first page of a query, and a cursor the org never opened (Salesforce's 400
+// INVALID_QUERY_LOCATOR, as for a cursor left idle over 15 minutes).
+func TestQueryPageSampleEvents(t *testing.T) {
+	w := setup(t)
+	seedAccounts(t, w.org, 2500)
+	tests := []struct {
+		file   string
+		status string
+		check  func(t *testing.T, r result)
+	}{
+		{"query-page.json", "200", func(t *testing.T, r result) {
+			if r.Paging == nil || r.Done || r.Cursor == nil || r.RecordCount == 0 || r.TotalSize != 2500 {
+				t.Errorf("got paging %+v, want a first page with a cursor", r.Paging)
+			}
+		}},
+		{"query-page-cursor.json", "400", func(t *testing.T, r result) {
+			if !strings.Contains(r.SalesforceResult, "INVALID_QUERY_LOCATOR") || r.Paging == nil || !r.Done {
+				t.Errorf("got %s %+v, want INVALID_QUERY_LOCATOR, done", r.SalesforceResult, r.Paging)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			event, err := os.ReadFile("../../events/" + tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := invoke(t, w.conn.Query, string(event))
+			mustOK(t, r, tt.status)
+			tt.check(t, r)
+		})
+	}
+}
+
+// BenchmarkQueryPage50000 is one paged QUERY output (a 2,000-record page cut
+// to the budget) of a 50,000-record result, and the same query without paging
+// inputs, which stops at its first page.
+func BenchmarkQueryPage50000(b *testing.B) {
+	org, err := sforg.Start(sforg.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { org.Close() })
+	for i := range 50_000 {
+		if _, err := org.Store().Insert("Account", map[string]any{"Name": fmt.Sprintf("Paging %05d", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	settings := org.Settings()
+	c, err := FromEnv(b.Context(), func(k string) (string, bool) { v, ok := settings[k]; return v, ok })
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.metrics = nil
+	c.log = slog.New(slog.DiscardHandler)
+	h := lambda.NewHandler(Handler(c.Query))
+	for _, bb := range []struct{ name, event string }{
+		{"paged", `{"salesforceQuery":"SELECT Id, Name FROM Account","pageSize":2000}`},
+		{"unpaged", `{"salesforceQuery":"SELECT Id, Name FROM Account"}`},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				h.Invoke(b.Context(), []byte(bb.event)) //nolint:errcheck // the unpaged one fails by design
+			}
+		})
 	}
 }
