@@ -34,8 +34,13 @@ type Options struct {
 	Credentials Credentials
 
 	// AuthFlow is used when the loaded configuration names no flow (its AuthFlow
-	// is empty): credentials.FlowPassword (the default) or credentials.FlowSOAP.
+	// is empty): credentials.FlowPassword (the default), FlowSOAP,
+	// FlowClientCredentials or FlowJWT.
 	AuthFlow string
+	// TokenStore, when set, shares the session with the other execution
+	// environments (sessionstore.Store): one logs in, the others reuse its
+	// session. Off by default.
+	TokenStore TokenStore
 	// TokenTTL is how long a session is reused before logging in again (default
 	// 1h). Salesforce returns no expires_in; sessions time out after 2h idle by
 	// default, so an hour stays on the safe side.

@@ -3,6 +3,7 @@ package salesforce
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,9 +23,6 @@ const (
 	EnvBreakerFailures = "SALESFORCE_BREAKER_FAILURES"
 	EnvBreakerCooldown = "SALESFORCE_BREAKER_COOLDOWN"
 )
-
-// authFlows are the values SALESFORCE_AUTH_FLOW may take.
-var authFlows = map[string]bool{credentials.FlowPassword: true, credentials.FlowSOAP: true}
 
 // OptionsFromEnv reads the SALESFORCE_* tuning variables through getenv (usually
 // os.Getenv). Unset variables keep the defaults. Durations are Go durations
@@ -78,10 +76,10 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 	}
 
 	if v := strings.ToLower(strings.TrimSpace(getenv(EnvAuthFlow))); v != "" {
-		if authFlows[v] {
+		if slices.Contains(credentials.Flows(), v) {
 			o.AuthFlow = v
 		} else {
-			errs = append(errs, fmt.Errorf("%s: %q is not %s or %s", EnvAuthFlow, v, credentials.FlowPassword, credentials.FlowSOAP))
+			errs = append(errs, fmt.Errorf("%s: %q is not one of %s", EnvAuthFlow, v, strings.Join(credentials.Flows(), ", ")))
 		}
 	}
 

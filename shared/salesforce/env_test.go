@@ -28,7 +28,7 @@ func TestOptionsFromEnv(t *testing.T) {
 			RetryBaseDelay: 100 * time.Millisecond, RetryMaxDelay: time.Second, BreakerFailures: 7, BreakerCooldown: time.Minute,
 		}},
 		{name: "bad values", env: map[string]string{
-			EnvAuthFlow:        "jwt",
+			EnvAuthFlow:        "kerberos",
 			EnvTimeout:         "10",
 			EnvMaxAttempts:     "0",
 			EnvBreakerFailures: "many",

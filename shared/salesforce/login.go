@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
 )
@@ -17,6 +19,7 @@ import (
 // fault. Its text is Salesforce's code and description with every credential value
 // taken out.
 type rejection struct {
+	flow        string // the flow that was refused, for hint
 	status      int
 	code        string
 	description string
@@ -41,12 +44,24 @@ type loginFlow func(c *Client, ctx context.Context, cfg credentials.Config) (*to
 var loginFlows = map[string]loginFlow{
 	credentials.FlowPassword: (*Client).passwordLogin,
 	credentials.FlowSOAP:     (*Client).soapLogin,
+
+	credentials.FlowClientCredentials: (*Client).clientCredentialsLogin,
+	credentials.FlowJWT:               (*Client).jwtLogin,
 }
 
-// login obtains a session. When Salesforce rejects the credentials they may just
+// login obtains a session: through the shared store when there is one,
+// otherwise by logging in.
+func (c *Client) login(ctx context.Context) (*token, error) {
+	if c.opts.TokenStore != nil {
+		return c.sharedLogin(ctx)
+	}
+	return c.loginWithRetry(ctx)
+}
+
+// loginWithRetry logs in. When Salesforce rejects the credentials they may just
 // have been rotated: the cached configuration is dropped, loaded again and tried
 // once more before giving up with MISSING_TOKEN.
-func (c *Client) login(ctx context.Context) (*token, error) {
+func (c *Client) loginWithRetry(ctx context.Context) (*token, error) {
 	t, rej, err := c.loginWithLoaded(ctx)
 	if err != nil || rej == nil {
 		return t, err
@@ -57,7 +72,38 @@ func (c *Client) login(ctx context.Context) (*token, error) {
 	if err != nil || rej == nil {
 		return t, err
 	}
-	return nil, faults.New(faults.MissingToken, "Salesforce rejected the login, also with freshly loaded credentials: %s", rej)
+	return nil, faults.New(faults.MissingToken, "Salesforce rejected the login, also with freshly loaded credentials: %s%s", rej, rej.hint())
+}
+
+// rejectionHints says where to look when Salesforce's description points at the
+// org's or the connected app's setup rather than only at a wrong value. Keys are
+// "flow|description" in lower case; "|description" holds for every flow.
+var rejectionHints = map[string]string{
+	credentials.FlowPassword + "|authentication failure": "a wrong password or security token, a locked user, or the " +
+		"username-password flow blocked, as it is by default in orgs created since Summer '23 and for every connected app " +
+		"from February 2027: consider the client_credentials or jwt flow",
+	credentials.FlowJWT + "|authentication failure": "check that " + credentials.KeyUsername +
+		" names an active user of this org (a sandbox appends its name to usernames)",
+	"|user hasn't approved this consumer": "pre-authorise the user for the connected app: Admin approved users are pre-authorized, " +
+		"and the user's profile or permission set added to the app",
+	"|audience validation failed": "check " + credentials.KeyJWTAudience + ": https://login.salesforce.com for production, " +
+		"https://test.salesforce.com for a sandbox",
+	"|invalid assertion": "check that the certificate uploaded to the connected app belongs to " + credentials.KeyPrivateKey +
+		" and that the app uses digital signatures",
+	"|expired authorization code":         "the assertion had expired when Salesforce read it: check the clock",
+	"|no client credentials user enabled": "enable the client credentials flow on the connected app and set its run-as user",
+}
+
+// hint returns " (what to check)" for a known rejection, or "".
+func (r *rejection) hint() string {
+	d := strings.ToLower(r.description)
+	if h, ok := rejectionHints[r.flow+"|"+d]; ok {
+		return " (" + h + ")"
+	}
+	if h, ok := rejectionHints["|"+d]; ok {
+		return " (" + h + ")"
+	}
+	return ""
 }
 
 func (c *Client) loginWithLoaded(ctx context.Context) (*token, *rejection, error) {
@@ -68,22 +114,17 @@ func (c *Client) loginWithLoaded(ctx context.Context) (*token, *rejection, error
 	if err != nil {
 		return nil, nil, err // already a faults error
 	}
-	flowName := cfg.AuthFlow
-	if flowName == "" {
-		flowName = c.opts.AuthFlow
-	}
-	if flowName == "" {
-		flowName = credentials.FlowPassword
-	}
+	flowName := c.flowOf(cfg)
 	flow, ok := loginFlows[flowName]
 	if !ok {
-		return nil, nil, faults.New(faults.MissingToken, "%s %q is not %s or %s", EnvAuthFlow, flowName, credentials.FlowPassword, credentials.FlowSOAP)
+		return nil, nil, faults.New(faults.MissingToken, "%s %q is not one of %s", EnvAuthFlow, flowName, strings.Join(credentials.Flows(), ", "))
 	}
 	countLogin(ctx)
 	t, rej, err := flow(c, ctx, cfg)
 	if rej != nil {
 		rej.description = redact(rej.description, cfg)
 		rej.code = redact(rej.code, cfg)
+		rej.flow = flowName
 	}
 	if t != nil {
 		c.log.Info("salesforce login", "flow", flowName, "instance", t.InstanceURL)
@@ -91,24 +132,91 @@ func (c *Client) loginWithLoaded(ctx context.Context) (*token, *rejection, error
 	return t, rej, err
 }
 
+// flowOf returns the flow to log in with: the configuration's, else Options.AuthFlow,
+// else the username-password flow.
+func (c *Client) flowOf(cfg credentials.Config) string {
+	switch {
+	case cfg.AuthFlow != "":
+		return cfg.AuthFlow
+	case c.opts.AuthFlow != "":
+		return c.opts.AuthFlow
+	default:
+		return credentials.FlowPassword
+	}
+}
+
 // passwordLogin is the OAuth 2.0 username-password flow (SALESFORCE-PROTOCOL.md §1.1).
 func (c *Client) passwordLogin(ctx context.Context, cfg credentials.Config) (*token, *rejection, error) {
+	return c.oauthLogin(ctx, cfg, "OAuth token request", url.Values{
+		"grant_type":    {"password"},
+		"client_id":     {cfg.ClientID},
+		"client_secret": {cfg.ClientSecret},
+		"username":      {cfg.Username},
+		"password":      {cfg.Password + cfg.SecurityToken}, // concatenated, no separator
+	})
+}
+
+// clientCredentialsLogin is the OAuth 2.0 client credentials flow
+// (SALESFORCE-PROTOCOL.md §1.3): the session belongs to the connected app's
+// run-as user. Salesforce serves it only on the org's My Domain.
+func (c *Client) clientCredentialsLogin(ctx context.Context, cfg credentials.Config) (*token, *rejection, error) {
+	if err := cfg.Validate(credentials.FlowClientCredentials); err != nil {
+		return nil, nil, err
+	}
+	return c.oauthLogin(ctx, cfg, "OAuth client credentials request", url.Values{
+		"grant_type":    {"client_credentials"},
+		"client_id":     {cfg.ClientID},
+		"client_secret": {cfg.ClientSecret},
+	})
+}
+
+// grantJWTBearer is the grant type of the JWT bearer flow (RFC 7523).
+const grantJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+// assertionLifetime is how long a JWT bearer assertion is valid: Salesforce
+// accepts about three minutes (SALESFORCE-PROTOCOL.md §1.4).
+const assertionLifetime = 3 * time.Minute
+
+// jwtLogin is the OAuth 2.0 JWT bearer flow (SALESFORCE-PROTOCOL.md §1.4): an
+// RS256 assertion that the connected app's certificate verifies, for the user
+// in sub, whom an admin pre-authorised for the app.
+func (c *Client) jwtLogin(ctx context.Context, cfg credentials.Config) (*token, *rejection, error) {
+	if err := cfg.Validate(credentials.FlowJWT); err != nil {
+		return nil, nil, err
+	}
+	key, err := cfg.RSAPrivateKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	now := c.opts.Now()
+	assertion, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.RegisteredClaims{
+		Issuer:    cfg.ClientID,
+		Subject:   cfg.Username,
+		Audience:  jwt.ClaimStrings{cfg.Audience()},
+		ExpiresAt: jwt.NewNumericDate(now.Add(assertionLifetime)),
+	}).SignedString(key)
+	if err != nil {
+		return nil, nil, faults.New(faults.MissingToken, "cannot sign the JWT bearer assertion with %s", credentials.KeyPrivateKey)
+	}
+	return c.oauthLogin(ctx, cfg, "OAuth JWT bearer request", url.Values{
+		"grant_type": {grantJWTBearer},
+		"assertion":  {assertion},
+	})
+}
+
+// oauthLogin posts one grant to the token endpoint and reads Salesforce's answer:
+// the session, or its error object as a rejection.
+func (c *Client) oauthLogin(ctx context.Context, cfg credentials.Config, name string, form url.Values) (*token, *rejection, error) {
 	version, err := credentials.NormalizeVersion(cfg.Version)
 	if err != nil {
 		return nil, nil, err
 	}
 	resp, err := c.send(ctx, request{
-		name:   "OAuth token request",
-		method: http.MethodPost,
-		url:    cfg.LoginURL,
-		header: map[string]string{"Accept": "application/json"},
-		form: url.Values{
-			"grant_type":    {"password"},
-			"client_id":     {cfg.ClientID},
-			"client_secret": {cfg.ClientSecret},
-			"username":      {cfg.Username},
-			"password":      {cfg.Password + cfg.SecurityToken}, // concatenated, no separator
-		},
+		name:       name,
+		method:     http.MethodPost,
+		url:        cfg.LoginURL,
+		header:     map[string]string{"Accept": "application/json"},
+		form:       form,
 		idempotent: true, // a second token request only issues another token
 	})
 	if err != nil {
@@ -127,11 +235,11 @@ func (c *Client) passwordLogin(ctx context.Context, cfg credentials.Config) (*to
 		InstanceURL string `json:"instance_url"`
 	}
 	if err := json.Unmarshal(resp.Body, &ok); err != nil || resp.Status != http.StatusOK {
-		return nil, nil, faults.New(faults.UnknownError, "OAuth token request: unexpected answer from Salesforce (status %d)", resp.Status)
+		return nil, nil, faults.New(faults.UnknownError, "%s: unexpected answer from Salesforce (status %d)", name, resp.Status)
 	}
 	instance, err := instanceOf(ok.InstanceURL)
 	if err != nil || ok.AccessToken == "" {
-		return nil, nil, faults.New(faults.UnknownError, "OAuth token request: Salesforce's answer lacks access_token or a valid instance_url")
+		return nil, nil, faults.New(faults.UnknownError, "%s: Salesforce's answer lacks access_token or a valid instance_url", name)
 	}
 	return &token{AccessToken: ok.AccessToken, InstanceURL: instance, Version: version, IssuedAt: c.opts.Now()}, nil, nil
 }
@@ -219,7 +327,7 @@ func instanceOf(raw string) (string, error) {
 // redact removes every credential value from s, which Salesforce wrote and which
 // goes into an error message. Salesforce's texts do not quote them; this makes sure.
 func redact(s string, cfg credentials.Config) string {
-	for _, v := range []string{cfg.Password + cfg.SecurityToken, cfg.Password, cfg.SecurityToken, cfg.ClientSecret, cfg.Username} {
+	for _, v := range []string{cfg.Password + cfg.SecurityToken, cfg.Password, cfg.SecurityToken, cfg.ClientSecret, cfg.PrivateKey, cfg.Username} {
 		if len(v) >= 3 {
 			s = strings.ReplaceAll(s, v, credentials.Redacted)
 		}

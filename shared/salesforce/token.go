@@ -6,6 +6,10 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/sfconnect/connector/shared/credentials"
+	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/sessionstore"
 )
 
 // token is a Salesforce session and where to use it.
@@ -25,9 +29,10 @@ type tokenCache struct {
 	login  func(ctx context.Context) (*token, error)
 	budget time.Duration // how long one shared login may take
 
-	mu    sync.Mutex
-	tok   *token
-	group singleflight.Group
+	mu       sync.Mutex
+	tok      *token
+	rejected string // the last access token Salesforce refused, for a shared store
+	group    singleflight.Group
 }
 
 // cached returns the session if it is still within its TTL.
@@ -61,6 +66,7 @@ func (tc *tokenCache) get(ctx context.Context) (*token, error) {
 		}
 		tc.mu.Lock()
 		tc.tok = t
+		tc.rejected = ""
 		tc.mu.Unlock()
 		return t, nil
 	})
@@ -77,10 +83,65 @@ func (tc *tokenCache) get(ctx context.Context) (*token, error) {
 
 // invalidate drops rejected if it is still the cached session. A caller holding an
 // older session must not throw away the fresh one another caller just obtained.
+//
+// The rejected access token is remembered for the next login, so that a shared
+// store replaces it only if it still holds that very session.
 func (tc *tokenCache) invalidate(rejected *token) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	if tc.tok == rejected {
 		tc.tok = nil
+		tc.rejected = rejected.AccessToken
 	}
+}
+
+// lastRejected returns the access token Salesforce refused since the last
+// login, or "".
+func (tc *tokenCache) lastRejected() string {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return tc.rejected
+}
+
+// TokenStore shares sessions between execution environments (package
+// sessionstore over DynamoDB): Session returns a stored session for key that is
+// not rejected, or runs login once for the whole fleet and stores its result.
+type TokenStore interface {
+	Session(ctx context.Context, key, rejected string, login func(context.Context) (sessionstore.Session, error)) (sessionstore.Session, error)
+}
+
+// sharedLogin obtains the session through Options.TokenStore: the session
+// another execution environment stored, or a login of this one that the others
+// then reuse. The local cache still sits in front: the store is read only when
+// this environment has no valid session.
+func (c *Client) sharedLogin(ctx context.Context) (*token, error) {
+	if c.opts.Credentials == nil {
+		return nil, faults.New(faults.MissingToken, "no Salesforce credentials configured")
+	}
+	cfg, err := c.opts.Credentials.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	version, err := credentials.NormalizeVersion(cfg.Version)
+	if err != nil {
+		return nil, err
+	}
+	flow := c.flowOf(cfg)
+	endpoint := cfg.LoginURL
+	if flow == credentials.FlowSOAP {
+		endpoint = cfg.SOAPLoginURL
+	}
+	key := sessionstore.Key(flow, endpoint, cfg.Username, cfg.ClientID)
+	s, err := c.opts.TokenStore.Session(ctx, key, c.tokens.lastRejected(), func(ctx context.Context) (sessionstore.Session, error) {
+		t, err := c.loginWithRetry(ctx)
+		if err != nil {
+			return sessionstore.Session{}, err
+		}
+		return sessionstore.Session{AccessToken: t.AccessToken, InstanceURL: t.InstanceURL,
+			IssuedAt: t.IssuedAt, ExpiresAt: t.IssuedAt.Add(c.opts.TokenTTL)}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &token{AccessToken: s.AccessToken, InstanceURL: s.InstanceURL, Version: version, IssuedAt: s.IssuedAt}, nil
 }
