@@ -25,6 +25,11 @@ ASL_FILES := $(wildcard statemachine/*.asl.json)
 # Go packages that `make test` and `make bench` cover: make test PKGS=./local/...
 PKGS ?= ./...
 
+# make test writes the fault matrix (shared/connector TestFaultMatrix) here and
+# prints it; make fuzz runs each Go fuzz target this long.
+MATRIX := build/fault-matrix.md
+FUZZTIME ?= 10s
+
 # make demo DEMO_FLAGS=-keep leaves the org, moto and the functions running.
 DEMO_FLAGS ?=
 
@@ -33,7 +38,7 @@ FN ?=
 EVENT ?= events/$(FN).json
 ENV_VARS ?= events/env.json
 
-.PHONY: help build test lint invoke demo bench clean distclean tools FORCE
+.PHONY: help build test fuzz lint invoke demo bench clean distclean tools FORCE
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[A-Za-z%_-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -76,9 +81,21 @@ $(NODE_MODULES): local/js/package.json local/js/package-lock.json
 	cd local/js && npm ci --no-audit --no-fund
 	@touch $@
 
-test: $(RIE) $(NODE_MODULES) ## go test -race -shuffle=on ./... (or PKGS=...), then the Node tests in local/js
-	go test -race -shuffle=on $(PKGS)
+test: $(RIE) $(NODE_MODULES) ## go test -race -shuffle=on ./... (or PKGS=...), prints the fault matrix, then the Node tests in local/js
+	@rm -f $(MATRIX)
+	FAULT_MATRIX=$(CURDIR)/$(MATRIX) go test -race -shuffle=on $(PKGS)
+	@if [ -f $(MATRIX) ]; then printf '\nFault matrix (shared/connector TestFaultMatrix):\n\n'; cat $(MATRIX); echo; fi
 	cd local/js && npm test
+
+# Every `func FuzzXxx` in a _test.go file is a target; make test already runs
+# their seed corpora (testdata/fuzz) as ordinary tests.
+fuzz: ## run each Go fuzz target for FUZZTIME (default 10s)
+	@for file in $$(grep -rlE --include='*_test.go' --exclude-dir=node_modules '^func Fuzz[A-Za-z0-9_]*\(' shared local integration); do \
+		for fn in $$(sed -nE 's/^func (Fuzz[A-Za-z0-9_]*)\(.*/\1/p' "$$file"); do \
+			echo "go test -run='^$$' -fuzz='^$$fn$$' -fuzztime=$(FUZZTIME) ./$$(dirname $$file)"; \
+			go test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) "./$$(dirname $$file)" || exit 1; \
+		done; \
+	done
 
 lint: $(NODE_MODULES) ## gofmt, go vet, staticcheck, cfn-lint template.yaml, asl-validator
 	@unformatted=$$(find . -name '*.go' -not -path './local/js/node_modules/*' -not -path './.aws-sam/*' -not -path './build/*' -print0 | xargs -0 gofmt -l); \
