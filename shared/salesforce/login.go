@@ -312,14 +312,16 @@ func wsdlLetter(raw string) string {
 	return ""
 }
 
-// instanceOf keeps the scheme and host of an instance or server URL.
+// instanceOf keeps the scheme and host of an instance or server URL. Plain http
+// is refused off loopback (see allowedURL): a login answer pointing there would
+// send the session in clear, so no session is kept from it.
 func instanceOf(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", err
 	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", faults.New(faults.UnknownError, "not an absolute http(s) URL")
+	if !allowedURL(raw) {
+		return "", faults.New(faults.UnknownError, "not an https URL (plain http only to a loopback host)")
 	}
 	return u.Scheme + "://" + u.Host, nil
 }

@@ -199,11 +199,12 @@ func TestPlainHTTPRefused(t *testing.T) {
 		flow     string
 		instance string
 		wantCode faults.Code
+		wantText string
 	}{
-		{"OAuth instance_url http", credentials.FlowPassword, "http://na1.salesforce.example", faults.UnknownError},
-		{"SOAP serverUrl http", credentials.FlowSOAP, "http://na1.salesforce.example", faults.UnknownError},
-		{"OAuth instance_url http on an IP", credentials.FlowPassword, "http://10.1.2.3:8080", faults.UnknownError},
-		{"OAuth instance_url ftp", credentials.FlowPassword, "ftp://na1.salesforce.example", faults.UnknownError},
+		{"OAuth instance_url http", credentials.FlowPassword, "http://na1.salesforce.example", faults.UnknownError, "instance_url"},
+		{"SOAP serverUrl http", credentials.FlowSOAP, "http://na1.salesforce.example/services/Soap/u/45.0/00D", faults.UnknownError, "serverUrl"},
+		{"OAuth instance_url http on an IP", credentials.FlowPassword, "http://10.1.2.3:8080", faults.UnknownError, "instance_url"},
+		{"OAuth instance_url ftp", credentials.FlowPassword, "ftp://na1.salesforce.example", faults.UnknownError, "instance_url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,8 +216,11 @@ func TestPlainHTTPRefused(t *testing.T) {
 			opts.HTTPClient = hc
 			c := New(opts)
 			_, err := get(c, t.Context())
-			if faults.CodeOf(err) != tt.wantCode {
-				t.Fatalf("error: got %v, want code %q", err, tt.wantCode)
+			if faults.CodeOf(err) != tt.wantCode || !strings.Contains(faults.MessageOf(err), tt.wantText) {
+				t.Fatalf("error: got %v, want code %q naming %s", err, tt.wantCode, tt.wantText)
+			}
+			if c.tokens.cached() != nil {
+				t.Errorf("the session of the refused login was kept")
 			}
 			if o.calls.Load() != 0 {
 				t.Errorf("API calls: got %d, want none", o.calls.Load())
