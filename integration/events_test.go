@@ -11,6 +11,7 @@ import (
 	"github.com/sfconnect/connector/local/demo/stack"
 	"github.com/sfconnect/connector/local/rie"
 	"github.com/sfconnect/connector/shared/sforg"
+	"github.com/sfconnect/connector/shared/sforg/soql"
 )
 
 // fixture is what the samples' placeholders are replaced with: records of the
@@ -40,6 +41,26 @@ func (f *fixture) workitem() string {
 		f.t.Fatalf("submit for a work item: got %s %s, want one Pending result with a work item", out.Status, out.Result)
 	}
 	return results[0].NewWorkitemIDs[0]
+}
+
+// invoiceNumber gives the org the external id field the UPSERT sample keys
+// Invoice__c by, defining Invoice__c first when the CUSTOM_OBJECT_CREATE sample
+// has not.
+func (f *fixture) invoiceNumber() {
+	f.t.Helper()
+	if _, ok := f.org.Store().Object("Invoice__c"); !ok {
+		if err := f.org.Store().Define(sforg.NewCustomObject("Invoice__c", "Invoice", "Invoices", "Invoice Name", "Text")); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	for _, fld := range []*sforg.Field{
+		{Name: "Invoice_Number__c", Label: "Invoice Number", Type: soql.TypeString, Length: 255, ExternalID: true, Unique: true, Custom: true},
+		{Name: "Amount__c", Label: "Amount", Type: soql.TypeCurrency, Precision: 18, Scale: 2, Custom: true},
+	} {
+		if err := f.org.Store().AddField("Invoice__c", fld); err != nil {
+			f.t.Fatal(err)
+		}
+	}
 }
 
 // sample is one file of events/ and how it runs.
@@ -123,6 +144,30 @@ var samples = []sample{
 			return map[string]any{"salesforcePayload.requests[0].contextId": f.workitem()}
 		}},
 	{file: "custom-object-create.json", fn: "custom-object-create", status: "200"},
+	{file: "upsert.json", fn: "upsert", status: "201",
+		set: func(f *fixture) map[string]any { f.invoiceNumber(); return nil },
+		check: func(t *testing.T, org *sforg.Server, _ map[string]any, _ output) {
+			if ids, err := org.Store().FindByExternal("Invoice__c", "Invoice_Number__c", "INV-2026-0042"); err != nil || len(ids) != 1 {
+				t.Errorf("got %v %v, want the one invoice keyed INV-2026-0042", ids, err)
+			}
+		}},
+	{file: "query-page.json", fn: "query", status: "200"},
+	// A cursor of someone else's org: this one never opened it, as Salesforce
+	// answers for a cursor left idle over 15 minutes.
+	{file: "query-page-cursor.json", fn: "query", status: "400"},
+	// The paging workflow's input: the FetchPage state passes query and
+	// pageSize, and a null cursor on the first page.
+	{file: "query-page-workflow.json", fn: "query", status: "200",
+		event: func(t *testing.T, raw []byte) []byte {
+			var in struct {
+				Query    string          `json:"query"`
+				PageSize json.RawMessage `json:"pageSize"`
+			}
+			if err := json.Unmarshal(raw, &in); err != nil || in.Query == "" || in.PageSize == nil {
+				t.Fatalf("want {\"query\": ..., \"pageSize\": ...}, got %s", raw)
+			}
+			return mustJSON(t, map[string]any{"salesforceQuery": in.Query, "pageSize": in.PageSize, "cursor": nil})
+		}},
 	// The workflow's input: the CreateAccount state passes its account as the
 	// create function's payload (Parameters in the state machine).
 	{file: "workflow-account-approval.json", fn: "create", status: "201",
