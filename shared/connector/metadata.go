@@ -8,6 +8,7 @@ import (
 
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce"
+	"github.com/sfconnect/connector/shared/sfid"
 )
 
 // CustomObjectCreate is the CUSTOM_OBJECT_CREATE action: a CustomObject
@@ -30,6 +31,12 @@ func customObject(ctx context.Context, sf *salesforce.Client, in *input) (*sales
 	}
 	if def.FullName == "" {
 		return nil, faults.New(faults.MissingInput, "salesforcePayload.fullName is required")
+	}
+	// An API name (Salesforce itself checks that it names a custom object, such
+	// as Invoice__c): markup, paths or control characters are refused here
+	// rather than sent, escaped, for Salesforce to refuse.
+	if !sfid.ValidName(def.FullName) {
+		return nil, faults.New(faults.InvalidInput, "salesforcePayload.fullName %s is not a Salesforce API name such as Invoice__c", quote(def.FullName))
 	}
 	return sf.CreateCustomObject(ctx, def)
 }
