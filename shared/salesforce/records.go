@@ -17,6 +17,11 @@ import (
 // usage guard may refuse the request before anything is sent, and every answer's
 // Sforce-Limit-Info is remembered.
 func (c *Client) do(ctx context.Context, build func(t *token) request) (*Response, error) {
+	if ctx.Err() != nil {
+		// No time left at all: not even a login is started, since the shared
+		// login goes on without the caller (token.go) and nobody would wait for it.
+		return nil, stopped(ctx, "Salesforce call")
+	}
 	if err := c.admitUsage(ctx); err != nil {
 		return nil, err
 	}
