@@ -128,7 +128,7 @@ func TestNoSecretLeaks(t *testing.T) {
 
 	for _, flow := range []string{credentials.FlowPassword, credentials.FlowSOAP} {
 		for _, sc := range leakScenes() {
-			for _, a := range actions() {
+			for _, a := range matrixActions() {
 				t.Run(flow+"/"+sc.name+"/"+a.name, func(t *testing.T) {
 					t.Parallel()
 					w, settings := leakWorld(t, flow, log, logs)
