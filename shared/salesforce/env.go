@@ -22,6 +22,8 @@ const (
 	EnvRetryMaxDelay   = "SALESFORCE_RETRY_MAX_DELAY"
 	EnvBreakerFailures = "SALESFORCE_BREAKER_FAILURES"
 	EnvBreakerCooldown = "SALESFORCE_BREAKER_COOLDOWN"
+	EnvDeadlineMargin  = "SALESFORCE_DEADLINE_MARGIN"
+	EnvIdleReset       = "SALESFORCE_IDLE_RESET"
 )
 
 // OptionsFromEnv reads the SALESFORCE_* tuning variables through getenv (usually
@@ -41,6 +43,8 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 		{EnvRetryBaseDelay, &o.RetryBaseDelay},
 		{EnvRetryMaxDelay, &o.RetryMaxDelay},
 		{EnvBreakerCooldown, &o.BreakerCooldown},
+		{EnvDeadlineMargin, &o.DeadlineMargin},
+		{EnvIdleReset, &o.IdleReset},
 	}
 	for _, d := range durations {
 		v := strings.TrimSpace(getenv(d.key))

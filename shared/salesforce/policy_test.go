@@ -296,3 +296,71 @@ func TestSOAPFaultStatus(t *testing.T) {
 		}
 	})
 }
+
+// TestPOSTRetriedWhenNotSent: a create is sent again only after failures that
+// happen before a request leaves the client (a name that did not resolve, a
+// refused connection), never after a lost answer.
+func TestPOSTRetriedWhenNotSent(t *testing.T) {
+	tests := []struct {
+		name      string
+		fail      func(addr string) error // the first dial's error
+		wantTries int64
+	}{
+		{"DNS failure", func(addr string) error {
+			return &net.DNSError{Err: "no such host", Name: "na1.salesforce.example", IsNotFound: true}
+		}, 2},
+		{"connection refused", func(addr string) error {
+			var d net.Dialer
+			_, err := d.Dial("tcp", strings.TrimPrefix(refusedURL(t), "http://"))
+			return err
+		}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := newOrg(t, createdAnswer(t))
+			var failNext atomic.Bool
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			var d net.Dialer
+			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				if failNext.CompareAndSwap(true, false) {
+					return nil, tt.fail(addr)
+				}
+				return d.DialContext(ctx, network, addr)
+			}
+			tr.DisableKeepAlives = true
+			c, _ := newClient(t, o, func(opts *Options) { opts.HTTPClient = &http.Client{Transport: tr} })
+			if err := c.warmUp(t); err != nil {
+				t.Fatal(err)
+			}
+			failNext.Store(true)
+			var stats Stats
+			if _, err := create(c, WithStats(t.Context(), &stats)); err != nil {
+				t.Fatalf("CreateRecord: %v", err)
+			}
+			if n := stats.Attempts.Load(); n != tt.wantTries {
+				t.Errorf("attempts: got %d, want %d", n, tt.wantTries)
+			}
+			if n := o.calls.Load(); n != 1 {
+				t.Errorf("creates at the org: got %d, want 1", n)
+			}
+		})
+	}
+}
+
+func TestPolicyOptionsFromEnv(t *testing.T) {
+	env := map[string]string{EnvDeadlineMargin: "750ms", EnvIdleReset: "30s"}
+	o, err := OptionsFromEnv(func(k string) string { return env[k] })
+	if err != nil || o.DeadlineMargin != 750*time.Millisecond || o.IdleReset != 30*time.Second {
+		t.Fatalf("got margin %v, idle reset %v, %v; want 750ms, 30s", o.DeadlineMargin, o.IdleReset, err)
+	}
+	env = map[string]string{EnvDeadlineMargin: "soon", EnvIdleReset: "0"}
+	_, err = OptionsFromEnv(func(k string) string { return env[k] })
+	for _, key := range []string{EnvDeadlineMargin, EnvIdleReset} {
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("error %v does not name %s", err, key)
+		}
+	}
+	if d := New(Options{}).opts.IdleReset; d != DefaultIdleReset {
+		t.Errorf("default IdleReset: got %v, want %v", d, DefaultIdleReset)
+	}
+}

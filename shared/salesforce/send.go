@@ -75,14 +75,13 @@ type outcome struct {
 }
 
 // retryable is the retry policy. An idempotent request is tried again after any
-// transient failure; a POST only when the connection was refused, since anything
-// else may have created a record or submitted an approval that a replay would
-// duplicate (creates and approval requests carry no idempotency key).
+// transient failure; a POST only when it cannot have reached Salesforce (the
+// connection was refused, the name did not resolve, the TLS handshake failed),
+// since anything else may have created a record or submitted an approval that a
+// replay would duplicate (creates and approval requests carry no idempotency key).
 func retryable(req request, o outcome) bool {
-	if o.failure == refused {
-		return true
-	}
-	return req.idempotent && failures[o.failure].transient
+	info := failures[o.failure]
+	return info.transient && (req.idempotent || !info.reached)
 }
 
 // errAttemptTimeout is the cause of an attempt context that hit Options.Timeout;
