@@ -65,21 +65,25 @@ func (m *meter) reset() {
 }
 
 // stage is one cell's org, served by a test server that knows when the org's
-// handlers are done, and the execution environment under test.
+// handlers are done, a connector that prepares the cell (records to act on) and
+// the execution environment under test, on a metered client with the row's
+// options. Keeping them apart keeps a row's short timeouts off the preparation.
 type stage struct {
 	*world
 	srv      *httptest.Server
 	mu       sync.Mutex
 	idle     *sync.Cond // signalled when inflight drops to zero
 	inflight int        // org handlers running
+	envOpts  salesforce.Options
 	meter    *meter
-	env      *Connector // the connector invoked; w.conn unless a row replaces it
+	env      *Connector // the connector invoked
 }
 
-// newStage starts an org on loopback and a connector on a metered client.
+// newStage starts an org on loopback, a connector to prepare the cell, and the
+// environment under test with a session and a pooled connection.
 func newStage(t *testing.T, tune func(*salesforce.Options)) *stage {
 	t.Helper()
-	s := &stage{meter: newMeter()}
+	s := &stage{}
 	s.idle = sync.NewCond(&s.mu)
 	org := sforg.New(sforg.Options{})
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -108,14 +112,15 @@ func newStage(t *testing.T, tune func(*salesforce.Options)) *stage {
 		BreakerFailures: 1000,
 		DeadlineMargin:  50 * time.Millisecond,
 		Logger:          log,
-		HTTPClient:      &http.Client{Transport: s.meter},
 		Credentials:     settingsSource(org.Settings()),
 	}
-	if tune != nil {
-		tune(&opts)
-	}
 	s.world = &world{org: org, conn: New(salesforce.New(opts), log), logs: logs, opts: opts}
-	s.env = s.conn
+	s.envOpts = opts
+	if tune != nil {
+		tune(&s.envOpts)
+	}
+	s.coldEnvironment(nil)
+	mustOK(t, invoke(t, s.env.ApprovalList, `{}`), "200") // a session, a pooled connection
 	return s
 }
 
@@ -130,7 +135,7 @@ func settingsSource(settings map[string]string) *credentials.Cache {
 // session, no pooled connection) reading its configuration from creds.
 func (s *stage) coldEnvironment(creds salesforce.Credentials) {
 	s.meter = newMeter()
-	opts := s.opts
+	opts := s.envOpts
 	opts.HTTPClient = &http.Client{Transport: s.meter}
 	if creds != nil {
 		opts.Credentials = creds
@@ -305,8 +310,8 @@ func matrixRows() []matrixRow {
 		},
 		{
 			name:    "answer slower than the timeout",
-			tune:    func(o *salesforce.Options) { o.Timeout = 100 * time.Millisecond },
-			arrange: inject(sforg.Fault{Kind: sforg.FaultLatency, Delay: 500 * time.Millisecond}),
+			tune:    func(o *salesforce.Options) { o.Timeout = 200 * time.Millisecond },
+			arrange: inject(sforg.Fault{Kind: sforg.FaultLatency, Delay: 600 * time.Millisecond}),
 			// The org still does the work it was sent: a POST's once, an upsert's
 			// three times over the same record.
 			want: upsertDid(failed(CBO, 3, 0, 1), byKind(failed(CBO, 3, 0, 0), failed(UNK, 1, 0, 1), failed(UNK, 1, 0, 1))),
@@ -408,7 +413,7 @@ func matrixRows() []matrixRow {
 			tune: func(o *salesforce.Options) { o.BreakerFailures = 2 },
 			arrange: func(t *testing.T, s *stage, a action) {
 				mustInject(t, s.org, sforg.Fault{Route: "approvals", Kind: sforg.FaultStatus, Status: 503})
-				wantError(t, invoke(t, s.conn.ApprovalList, `{}`), faults.CircuitBreakerOpen, "")
+				wantError(t, invoke(t, s.env.ApprovalList, `{}`), faults.CircuitBreakerOpen, "")
 				s.org.ClearFaults()
 			},
 			want: func(a action) cell { return failed(CBO, 0, 0, 0) },
@@ -466,7 +471,6 @@ func runCell(t *testing.T, row matrixRow, a action) cell {
 	t.Helper()
 	s := newStage(t, row.tune)
 	event := a.event(t, s.world)
-	mustOK(t, invoke(t, s.conn.ApprovalList, `{}`), "200") // a session, a pooled connection
 	row.arrange(t, s, a)
 	count := creations[a.name]
 	before := 0
