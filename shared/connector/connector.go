@@ -24,6 +24,7 @@ import (
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce"
+	"github.com/sfconnect/connector/shared/sessionstore"
 )
 
 // Output is the contract's result. UPDATE and DELETE leave SalesforceResult out
@@ -79,6 +80,14 @@ func FromEnv(ctx context.Context, lookup func(string) (string, bool)) (*Connecto
 	opts.Credentials = creds
 	opts.Logger = log
 	opts.APIUsageLimitPercent = usageLimit
+	if table := strings.TrimSpace(getenv(sessionstore.EnvTable)); table != "" {
+		// One login for every execution environment (see the README).
+		store, err := sessionstore.Open(ctx, table, log)
+		if err != nil {
+			return &Connector{log: log, initErr: err}, err
+		}
+		opts.TokenStore = store
+	}
 	c := New(salesforce.New(opts), log)
 	c.budget = budget
 	c.metrics = os.Stdout // Lambda sends it to CloudWatch Logs, which reads the EMF lines

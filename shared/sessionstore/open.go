@@ -10,6 +10,10 @@ import (
 	"github.com/sfconnect/connector/shared/faults"
 )
 
+// EnvTable names the environment variable that turns the shared session cache
+// on: the name or ARN of its DynamoDB table.
+const EnvTable = "SALESFORCE_SESSION_TABLE"
+
 // Open returns a Store over table with the AWS SDK's default configuration
 // (region, credentials, and AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL from the
 // process environment). It does no network I/O.

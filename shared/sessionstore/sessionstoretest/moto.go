@@ -5,9 +5,14 @@ package sessionstoretest
 import (
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -22,9 +27,33 @@ import (
 )
 
 // StartMoto runs moto_server on a free loopback port until the test ends and
-// returns its endpoint. Without moto_server the test is skipped, unless CI is
-// set, where it fails: CI must run it.
+// returns the endpoint to use: a loopback proxy in front of it that passes one
+// request at a time. DynamoDB applies each conditional write atomically; moto
+// serves requests on threads without locking the item, and was seen to let two
+// of twenty simultaneous attribute_not_exists writes succeed. Serialised, it
+// behaves as DynamoDB does.
+//
+// Without moto_server the test is skipped, unless CI is set, where it fails: CI
+// must run it.
 func StartMoto(t testing.TB) string {
+	t.Helper()
+	target, err := url.Parse(startMotoServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// startMotoServer runs moto_server and returns its own endpoint.
+func startMotoServer(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
