@@ -32,6 +32,12 @@ type SecretsAPI interface {
 //	 "SALESFORCE_URL_LOGIN": "https://login.salesforce.com/services/oauth2/token",
 //	 "SALESFORCE_SOAP_URL_LOGIN": "https://login.salesforce.com/services/Soap/c/45.0",
 //	 "SALESFORCE_VERSION": "45.0"}
+//
+// The client credentials flow needs only SALESFORCE_CLIENT_ID, _CLIENT_SECRET,
+// _URL_LOGIN (the org's My Domain token URL) and _VERSION; the JWT bearer flow
+// SALESFORCE_CLIENT_ID, _USERNAME, _PRIVATE_KEY (PEM, its line breaks written as
+// \n in the JSON), _URL_LOGIN, _VERSION and optionally _JWT_AUDIENCE. Either may
+// carry SALESFORCE_AUTH_FLOW ("client_credentials" or "jwt").
 type SecretSource struct {
 	client   SecretsAPI
 	secretID string
