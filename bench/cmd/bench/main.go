@@ -1,0 +1,86 @@
+// Command bench is the connector's benchmark suite (make bench). It builds the
+// functions and the floor (bench/floor) with the Makefile's flags, starts the
+// org emulator and moto with the Salesforce secret, and measures, side by side
+// and alternating in rounds:
+//
+//   - cold start under the Runtime Interface Emulator, connector GET vs floor;
+//   - warm GET through the full Lambda path, connector vs floor;
+//   - the in-process handler overhead (go test -bench BenchmarkHandlerOverhead);
+//   - logins per execution environment and for 50 concurrent callers;
+//   - bootstrap sizes for linux/arm64, plain and zipped;
+//   - resident and peak memory, including a 50,000-record QUERY;
+//   - the CREATE, GET, QUERY sequence against jsforce, cold and warm.
+//
+// It prints one table (Markdown) with every figure, its spread, the ratio and
+// whether the target holds; BENCHMARKS.md records a run. Only ratios of
+// figures measured in the same run mean anything on a shared machine.
+//
+//	go run ./bench/cmd/bench [-rounds 15] [-warm 1000] [-quick]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// config is the command line's choices.
+type config struct {
+	rounds    int  // cold-start rounds per side
+	warm      int  // warm invokes per side
+	jsRounds  int  // cold jsforce/connector sequence rounds
+	jsWarm    int  // warm sequences per side
+	records   int  // the large QUERY's records
+	goBench   bool // run the Go benchmarks
+	benchtime string
+	verbose   bool
+	log       io.Writer
+}
+
+func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	quick := fs.Bool("quick", false, "fewer rounds, for a smoke run (the figures are then not the published ones)")
+	fs.IntVar(&c.rounds, "rounds", 15, "cold starts per side, alternating")
+	fs.IntVar(&c.warm, "warm", 1000, "warm GET invokes per side, alternating")
+	fs.IntVar(&c.jsRounds, "js-rounds", 8, "cold CREATE-GET-QUERY sequences per side, alternating")
+	fs.IntVar(&c.jsWarm, "js-warm", 200, "warm CREATE-GET-QUERY sequences per side, alternating")
+	fs.IntVar(&c.records, "records", 50_000, "records of the large QUERY (in pages of 2,000)")
+	fs.BoolVar(&c.goBench, "go-bench", true, "run the Go benchmark of the handler overhead")
+	fs.StringVar(&c.benchtime, "benchtime", "2s", "-benchtime of the Go benchmark")
+	fs.BoolVar(&c.verbose, "v", false, "print progress details")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *quick {
+		c.rounds, c.warm, c.jsRounds, c.jsWarm, c.benchtime = 4, 100, 2, 20, "300ms"
+	}
+	c.log = stderr
+	start := time.Now()
+	t, err := run(ctx, c)
+	if t != nil {
+		t.print(stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "bench: done in %s\n", time.Since(start).Round(time.Second))
+	if t.failed() {
+		fmt.Fprintln(stderr, "bench: some targets are not met (see the table)")
+	}
+	return 0
+}
