@@ -38,15 +38,16 @@ func main() {
 
 // config is the command line's choices.
 type config struct {
-	rounds    int  // cold-start rounds per side
-	warm      int  // warm invokes per side
-	jsRounds  int  // cold jsforce/connector sequence rounds
-	jsWarm    int  // warm sequences per side
-	records   int  // the large QUERY's records
-	goBench   bool // run the Go benchmarks
-	benchtime string
-	verbose   bool
-	log       io.Writer
+	rounds     int  // cold-start rounds per side
+	warm       int  // warm invokes per side and round
+	warmRounds int  // rounds of warm invokes
+	jsRounds   int  // cold jsforce/connector sequence rounds
+	jsWarm     int  // warm sequences per side
+	records    int  // the large QUERY's records
+	goBench    bool // run the Go benchmarks
+	benchtime  string
+	verbose    bool
+	log        io.Writer
 }
 
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -55,7 +56,8 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var c config
 	quick := fs.Bool("quick", false, "fewer rounds, for a smoke run (the figures are then not the published ones)")
 	fs.IntVar(&c.rounds, "rounds", 15, "cold starts per side, alternating")
-	fs.IntVar(&c.warm, "warm", 1000, "warm GET invokes per side, alternating")
+	fs.IntVar(&c.warm, "warm", 1000, "warm GET invokes per side and round, alternating")
+	fs.IntVar(&c.warmRounds, "warm-rounds", 5, "rounds of warm GET invokes, each in new execution environments")
 	fs.IntVar(&c.jsRounds, "js-rounds", 8, "cold CREATE-GET-QUERY sequences per side, alternating")
 	fs.IntVar(&c.jsWarm, "js-warm", 200, "warm CREATE-GET-QUERY sequences per side, alternating")
 	fs.IntVar(&c.records, "records", 50_000, "records of the large QUERY (in pages of 2,000)")
@@ -66,7 +68,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	if *quick {
-		c.rounds, c.warm, c.jsRounds, c.jsWarm, c.benchtime = 4, 100, 2, 20, "300ms"
+		c.rounds, c.warm, c.warmRounds, c.jsRounds, c.jsWarm, c.benchtime = 4, 100, 2, 2, 20, "300ms"
 	}
 	c.log = stderr
 	start := time.Now()

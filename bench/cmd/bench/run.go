@@ -125,8 +125,8 @@ func describe(t *table, c config) {
 	host, _ := os.Hostname()
 	t.note("machine: %s, %s/%s, %d CPUs (%s), %s", cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), host, memTotal())
 	t.note("toolchain: %s; functions built with %v", runtime.Version(), buildFlags)
-	t.note("rounds: %d cold starts and %d warm invokes per side, %d cold and %d warm CREATE-GET-QUERY sequences per side, a %d-record QUERY",
-		c.rounds, c.warm, c.jsRounds, c.jsWarm, c.records)
+	t.note("rounds: %d cold starts per side; %d rounds of %d warm invokes per side; %d cold and %d warm CREATE-GET-QUERY sequences per side; a %d-record QUERY",
+		c.rounds, c.warmRounds, c.warm, c.jsRounds, c.jsWarm, c.records)
 	t.note("run at %s", time.Now().UTC().Format(time.RFC3339))
 }
 
@@ -197,8 +197,9 @@ func reportSizes(t *table, sizes []size) {
 		if s.Name == "floor" {
 			continue
 		}
-		t.add(row{Section: "Size (linux/arm64, stripped)", Figure: "bootstrap " + s.Name,
-			Value: mb(s.Binary) + " (zip " + mb(s.Zipped) + ")", Other: mb(floor.Binary) + " (zip " + mb(floor.Zipped) + ")",
+		t.add(row{Section: "Size (linux/arm64, the Makefile's flags; MB = 2^20 bytes)", Figure: "bootstrap " + s.Name,
+			Value: fmt.Sprintf("%s (%d bytes); zip %s", mb(s.Binary), s.Binary, mb(s.Zipped)),
+			Other: fmt.Sprintf("%s; zip %s", mb(floor.Binary), mb(floor.Zipped)),
 			Ratio: ratio(float64(s.Binary) / float64(floor.Binary)), Target: "≤ 10 MB", Met: met(s.Binary <= limit)})
 	}
 }

@@ -69,7 +69,7 @@ func (t *table) print(w io.Writer) {
 }
 
 func ms(v float64) string { return fmt.Sprintf("%.2f ms", v) }
-func mb(v int64) string   { return fmt.Sprintf("%.1f MB", float64(v)/(1<<20)) }
+func mb(v int64) string   { return fmt.Sprintf("%.2f MB", float64(v)/(1<<20)) }
 func ratio(v float64) string {
 	return fmt.Sprintf("%.2fx", v)
 }
