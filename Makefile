@@ -22,7 +22,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 NODE_MODULES := local/js/node_modules
 ASL_FILES := $(wildcard statemachine/*.asl.json)
 
-# Go packages that `make test` and `make bench` cover: make test PKGS=./local/...
+# Go packages that `make test` covers: make test PKGS=./local/...
 PKGS ?= ./...
 
 # make test writes the fault matrix (shared/connector TestFaultMatrix) here and
@@ -113,8 +113,11 @@ invoke: $(RIE) ## run one function under the emulator: make invoke FN=get [EVENT
 demo: $(RIE) ## the story through every function under the emulator, secret in moto, local org: make demo [DEMO_FLAGS="-keep -v"]
 	go run ./local/demo $(DEMO_FLAGS)
 
-bench: ## benchmarks (no tests)
-	go test -run='^$$' -bench=. -benchmem $(PKGS)
+# make bench BENCH_FLAGS=-quick for a smoke run; bench/cmd/bench -h lists the rounds.
+BENCH_FLAGS ?=
+
+bench: $(RIE) $(NODE_MODULES) ## the benchmark suite: connector vs the floor (bench/floor) and jsforce, side by side; prints the table of BENCHMARKS.md (~2 min)
+	go run ./bench/cmd/bench $(BENCH_FLAGS)
 
 clean: ## remove build output
 	rm -rf build .aws-sam

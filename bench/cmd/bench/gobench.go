@@ -15,8 +15,8 @@ type goBenchmark map[string]sample
 
 // runGoBench runs the Go benchmarks matching pattern in pkg and returns the
 // results by name (without the -GOMAXPROCS suffix).
-func runGoBench(ctx context.Context, c config, root, pkg, pattern string, count int) (map[string]goBenchmark, error) {
-	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-benchtime", c.benchtime, "-count", strconv.Itoa(count), pkg}
+func runGoBench(ctx context.Context, root, pkg, pattern, benchtime string, count int) (map[string]goBenchmark, error) {
+	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-benchtime", benchtime, "-count", strconv.Itoa(count), pkg}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
@@ -58,7 +58,7 @@ func runGoBench(ctx context.Context, c config, root, pkg, pattern string, count 
 func handlerOverhead(ctx context.Context, c config, w *world, t *table) error {
 	const count = 5
 	progress(c, "go test -bench BenchmarkHandlerOverhead (-benchtime %s, -count %d)", c.benchtime, count)
-	res, err := runGoBench(ctx, c, w.root, "./shared/connector", "^BenchmarkHandlerOverhead$", count)
+	res, err := runGoBench(ctx, w.root, "./shared/connector", "^BenchmarkHandlerOverhead$", c.benchtime, count)
 	if err != nil {
 		return err
 	}
@@ -95,4 +95,32 @@ func scaled(s sample, f float64) sample {
 		out[i] = v * f
 	}
 	return out
+}
+
+// queryBenchmarks runs the Go benchmarks of the large QUERY's parts: one
+// paged output of a 50,000-record result (shared/connector) and the client's
+// merge of 25 pages of 2,000 records (shared/salesforce, the path the output
+// budget now keeps from users).
+func queryBenchmarks(ctx context.Context, c config, w *world, t *table, sec string) error {
+	progress(c, "go test -bench BenchmarkQueryPage50000 and BenchmarkQueryMerge")
+	for _, b := range []struct{ pkg, name, what string }{
+		{"./shared/connector", "BenchmarkQueryPage50000/paged", "one paged QUERY output of a 50,000-record result, in process (go test -bench)"},
+		{"./shared/connector", "BenchmarkQueryPage50000/unpaged", "an unpaged QUERY of 50,000 records to its budget error, in process (go test -bench)"},
+		{"./shared/salesforce", "BenchmarkQueryMerge", "client merge of 50,000 records in 25 pages of 2,000, in process (go test -bench)"},
+	} {
+		top, _, _ := strings.Cut(b.name, "/")
+		res, err := runGoBench(ctx, w.root, b.pkg, "^"+top+"$", "10x", 3)
+		if err != nil {
+			return err
+		}
+		r := res[b.name]
+		if r == nil {
+			return fmt.Errorf("%s: no result", b.name)
+		}
+		t.add(row{Section: sec, Figure: b.what,
+			Value:  fmt.Sprintf("%.2f ms/op, %.2f MB/op, %.0f allocs/op", r["ns/op"].median()/1e6, r["B/op"].median()/(1<<20), r["allocs/op"].median()),
+			Spread: fmt.Sprintf("3 runs of 10: %s ms", scaled(r["ns/op"], 1e-6).spread("%.2f")),
+			Target: "reported"})
+	}
+	return nil
 }

@@ -193,6 +193,9 @@ func largeQuery(ctx context.Context, c config, w *world, t *table) error {
 	}
 	t.add(row{Section: sec, Figure: fmt.Sprintf("%d records unpaged (salesforceQuery alone): peak resident (VmHWM)", large),
 		Value: mb(peak), Spread: what, Target: "fits 128 MB", Met: met(peak < 128<<20)})
+	if c.goBench {
+		return queryBenchmarks(ctx, c, w, t, sec)
+	}
 	return nil
 }
 
