@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/sfconnect/connector/local/rie"
@@ -14,11 +19,12 @@ type function struct {
 	name      string
 	bootstrap string
 	env       map[string]string
+	log       io.Writer // the emulator's and the function's output; nil discards it
 }
 
 // start runs the function under its own emulator.
 func (f function) start(ctx context.Context) (*rie.Emulator, error) {
-	e, err := rie.Start(ctx, rie.Options{Bootstrap: f.bootstrap, FunctionName: f.name, Env: f.env})
+	e, err := rie.Start(ctx, rie.Options{Bootstrap: f.bootstrap, FunctionName: f.name, Env: f.env, Log: f.log})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.name, err)
 	}
@@ -58,20 +64,62 @@ func invoke(ctx context.Context, e *rie.Emulator, event []byte, want string) (ou
 	return out, took, nil
 }
 
+// cold is one cold start: its total and its parts.
+type cold struct {
+	total   time.Duration // starting the emulator to the first answer
+	init    float64       // ms from the emulator's exec of the bootstrap to its first call for an event (INIT REPORT)
+	handler float64       // ms the function spent on the event: secret, login, GET (its log line's durationMs)
+	mem     memory        // the bootstrap's memory after the invoke
+}
+
+var (
+	initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+	durationMs = regexp.MustCompile(`"durationMs":([0-9.]+)`)
+)
+
 // coldStart starts the function under a new emulator, invokes it once and
-// stops it: the time from starting the emulator to the answer, and the
-// bootstrap's memory after that first invoke.
-func coldStart(ctx context.Context, f function, event []byte) (time.Duration, memory, error) {
+// stops it.
+func coldStart(ctx context.Context, f function, event []byte) (cold, error) {
+	var c cold
+	var log lockedBuffer
+	f.log = &log
 	start := time.Now()
 	e, err := f.start(ctx)
 	if err != nil {
-		return 0, memory{}, err
+		return c, err
 	}
 	defer e.Close()
 	if _, _, err := invoke(ctx, e, event, "200"); err != nil {
-		return 0, memory{}, fmt.Errorf("%s: first invoke: %w", f.name, err)
+		return c, fmt.Errorf("%s: first invoke: %w", f.name, err)
 	}
-	took := time.Since(start)
-	mem, err := bootstrapMemory(f.bootstrap)
-	return took, mem, err
+	c.total = time.Since(start)
+	if c.mem, err = bootstrapMemory(f.bootstrap); err != nil {
+		return c, err
+	}
+	out := log.String()
+	m, h := initReport.FindStringSubmatch(out), durationMs.FindStringSubmatch(out)
+	if m == nil || h == nil {
+		return c, fmt.Errorf("%s: no INIT REPORT or durationMs in the output:\n%s", f.name, out)
+	}
+	c.init, _ = strconv.ParseFloat(m[1], 64)
+	c.handler, _ = strconv.ParseFloat(h[1], 64)
+	return c, nil
+}
+
+// lockedBuffer collects output written by the emulator's copying goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
