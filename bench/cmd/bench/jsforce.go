@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sfconnect/connector/local/rie"
+	"github.com/sfconnect/connector/shared/connector"
 )
 
 // jsLine is one line bench-jsforce.js prints.
@@ -80,8 +81,9 @@ func jsforcePeer(ctx context.Context, c config, w *world, t *table) error {
 		Target: "reported (lower is better)"})
 	t.add(row{Section: sec, Figure: "logins of one cold sequence", Value: fmt.Sprintf("%d (one per function)", loginsConn), Other: fmt.Sprint(loginsJS), Target: "reported"})
 
-	// Warm: one environment per function, one jsforce process, each warmed by
-	// one sequence; then the sequences alternate.
+	// Warm: one environment per function, one jsforce process and one
+	// connector in this process, each warmed by one sequence; then the
+	// sequences alternate, the first of each round rotating.
 	progress(c, "jsforce peer: %d warm sequences per side, alternating", c.jsWarm)
 	var ems []*rie.Emulator
 	for _, f := range fns {
@@ -97,39 +99,53 @@ func jsforcePeer(ctx context.Context, c config, w *world, t *table) error {
 		return err
 	}
 	defer js.close()
-	if _, err := connectorSequence(ctx, running(ems)); err != nil {
+	conn, err := inProcess(ctx, w)
+	if err != nil {
 		return err
 	}
-	if _, _, err := js.sequence(); err != nil {
-		return err
+	sides := []func() (time.Duration, error){
+		func() (time.Duration, error) { return connectorSequence(running(ctx, ems)) },
+		func() (time.Duration, error) {
+			// jsforce's own measure, without the pipe to this process.
+			_, line, err := js.sequence()
+			return time.Duration(line.MS["total"] * float64(time.Millisecond)), err
+		},
+		func() (time.Duration, error) { return connectorSequence(direct(ctx, conn)) },
 	}
-	var warmConn, warmJS []time.Duration
-	for i := range c.jsWarm {
-		for k := range 2 {
-			if (i+k)%2 == 0 {
-				d, err := connectorSequence(ctx, running(ems))
-				if err != nil {
-					return err
-				}
-				warmConn = append(warmConn, d)
-				continue
-			}
-			d, _, err := js.sequence()
+	warm := make([][]time.Duration, len(sides))
+	for i := -1; i < c.jsWarm; i++ {
+		for k := range sides {
+			side := (max(i, 0) + k) % len(sides)
+			d, err := sides[side]()
 			if err != nil {
 				return err
 			}
-			warmJS = append(warmJS, d)
+			if i >= 0 { // the first pass warms
+				warm[side] = append(warm[side], d)
+			}
 		}
 	}
-	wc, wj := durations(warmConn), durations(warmJS)
+	wc, wj, wd := durations(warm[0]), durations(warm[1]), durations(warm[2])
 	for _, q := range []struct {
 		name string
 		q    float64
 	}{{"median", 0.5}, {"p99", 0.99}} {
-		rw := row{Section: sec, Figure: "warm sequence, " + q.name, Value: ms(wc.quantile(q.q)), Other: ms(wj.quantile(q.q)),
+		rw := row{Section: sec, Figure: "warm sequence through the functions, " + q.name, Value: ms(wc.quantile(q.q)), Other: ms(wj.quantile(q.q)),
 			Ratio: ratio(wc.quantile(q.q) / wj.quantile(q.q)), Target: "reported (lower is better)"}
 		if q.name == "median" {
 			rw.Spread = "connector " + wc.spread("%.2f") + "; jsforce " + wj.spread("%.2f")
+		}
+		t.add(rw)
+	}
+	for _, q := range []struct {
+		name string
+		q    float64
+	}{{"median", 0.5}, {"p99", 0.99}} {
+		rw := row{Section: sec, Figure: "warm sequence in process (the connector's actions called directly, no Lambda hop), " + q.name,
+			Value: ms(wd.quantile(q.q)), Other: ms(wj.quantile(q.q)),
+			Ratio: ratio(wd.quantile(q.q) / wj.quantile(q.q)), Target: "reported (lower is better)"}
+		if q.name == "median" {
+			rw.Spread = "connector " + wd.spread("%.2f") + "; jsforce " + wj.spread("%.2f")
 		}
 		t.add(rw)
 	}
@@ -145,21 +161,19 @@ func part(lines []map[string]float64, key string) float64 {
 	return s.median()
 }
 
-// connectorSequence runs CREATE, GET and QUERY on three functions and
-// returns the time from the first invoke to the last answer; fn(i) gives the
-// running function of step i.
-func connectorSequence(ctx context.Context, fn func(i int) (*rie.Emulator, error)) (time.Duration, error) {
+// step runs step i of the sequence (0 CREATE, 1 GET, 2 QUERY) with an event
+// and returns the output, failing unless its status is want.
+type step func(i int, event []byte, want string) (output, error)
+
+// connectorSequence runs CREATE, GET and QUERY and returns the time from the
+// first call to the last answer.
+func connectorSequence(run step) (time.Duration, error) {
 	start := time.Now()
-	step := func(i int, event map[string]any, want string) (output, error) {
-		e, err := fn(i)
-		if err != nil {
-			return output{}, err
-		}
+	call := func(i int, event map[string]any, want string) (output, error) {
 		b, _ := json.Marshal(event)
-		out, _, err := invoke(ctx, e, b, want)
-		return out, err
+		return run(i, b, want)
 	}
-	out, err := step(0, map[string]any{"SObjectName": "Account", "salesforcePayload": map[string]any{"Name": "connector benchmark", "Industry": "Energy"}}, "201")
+	out, err := call(0, map[string]any{"SObjectName": "Account", "salesforcePayload": map[string]any{"Name": "connector benchmark", "Industry": "Energy"}}, "201")
 	if err != nil {
 		return 0, fmt.Errorf("create: %w", err)
 	}
@@ -169,10 +183,10 @@ func connectorSequence(ctx context.Context, fn func(i int) (*rie.Emulator, error
 	if err := json.Unmarshal([]byte(out.Result), &created); err != nil || created.ID == "" {
 		return 0, fmt.Errorf("create: result %s has no id", out.Result)
 	}
-	if _, err := step(1, map[string]any{"SObjectName": "Account", "SObjectId": created.ID}, "200"); err != nil {
+	if _, err := call(1, map[string]any{"SObjectName": "Account", "SObjectId": created.ID}, "200"); err != nil {
 		return 0, fmt.Errorf("get: %w", err)
 	}
-	out, err = step(2, map[string]any{"salesforceQuery": "SELECT Id, Name FROM Account WHERE Id = '" + created.ID + "'"}, "200")
+	out, err = call(2, map[string]any{"salesforceQuery": "SELECT Id, Name FROM Account WHERE Id = '" + created.ID + "'"}, "200")
 	if err != nil {
 		return 0, fmt.Errorf("query: %w", err)
 	}
@@ -182,9 +196,32 @@ func connectorSequence(ctx context.Context, fn func(i int) (*rie.Emulator, error
 	return time.Since(start), nil
 }
 
-// running is connectorSequence's fn for functions already started.
-func running(ems []*rie.Emulator) func(int) (*rie.Emulator, error) {
-	return func(i int) (*rie.Emulator, error) { return ems[i], nil }
+// running calls functions already started.
+func running(ctx context.Context, ems []*rie.Emulator) step {
+	return func(i int, event []byte, want string) (output, error) {
+		out, _, err := invoke(ctx, ems[i], event, want)
+		return out, err
+	}
+}
+
+// direct calls the connector's actions in this process: the same work
+// without the Lambda hop.
+func direct(ctx context.Context, conn *connector.Connector) step {
+	actions := []func(context.Context, []byte) ([]byte, error){conn.Create, conn.Get, conn.Query}
+	return func(i int, event []byte, want string) (output, error) {
+		body, err := actions[i](ctx, event)
+		if err != nil {
+			return output{}, err
+		}
+		var out output
+		if err := json.Unmarshal(body, &out); err != nil {
+			return out, err
+		}
+		if out.Status != want {
+			return out, fmt.Errorf("got salesforceStatus %q, want %q: %.300s", out.Status, want, out.Result)
+		}
+		return out, nil
+	}
 }
 
 // connectorColdSequence starts each function when the sequence reaches it, as
@@ -196,12 +233,14 @@ func connectorColdSequence(ctx context.Context, fns []function) (time.Duration, 
 			e.Close()
 		}
 	}()
-	return connectorSequence(ctx, func(i int) (*rie.Emulator, error) {
+	return connectorSequence(func(i int, event []byte, want string) (output, error) {
 		e, err := fns[i].start(ctx)
-		if err == nil {
-			ems = append(ems, e)
+		if err != nil {
+			return output{}, err
 		}
-		return e, err
+		ems = append(ems, e)
+		out, _, err := invoke(ctx, e, event, want)
+		return out, err
 	})
 }
 

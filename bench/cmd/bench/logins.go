@@ -22,25 +22,10 @@ import (
 // at once is what a library user (or a future multi-concurrency runtime) does.
 func concurrentLogins(ctx context.Context, w *world, t *table) error {
 	const callers = 50
-	env := stack.FunctionEnv(stack.SecretName, w.moto)
-	// The AWS SDK reads its endpoint and credentials from the process
-	// environment; this command runs nothing else that reads them.
-	for k, v := range env {
-		if err := os.Setenv(k, v); err != nil {
-			return err
-		}
-	}
-	creds, err := credentials.FromLookupEnv(ctx, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	conn, err := inProcess(ctx, w)
 	if err != nil {
 		return err
 	}
-	opts, err := salesforce.OptionsFromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		return err
-	}
-	opts.Credentials = creds
-	opts.Logger = slog.New(slog.DiscardHandler)
-	conn := connector.New(salesforce.New(opts), opts.Logger)
 	if err := w.org.Inject(sforg.Fault{Route: sforg.RouteToken, Kind: sforg.FaultLatency, Delay: 200 * time.Millisecond, Times: 1}); err != nil {
 		return err
 	}
@@ -64,4 +49,28 @@ func concurrentLogins(ctx context.Context, w *world, t *table) error {
 	t.add(row{Section: "Logins", Figure: fmt.Sprintf("logins for %d concurrent callers of one fresh connector (login answering in 200 ms)", callers),
 		Value: fmt.Sprint(n), Target: "1", Met: met(n == 1)})
 	return nil
+}
+
+// inProcess returns a new connector in this process, configured as the
+// functions are (the secret read from moto), with its log lines discarded.
+func inProcess(ctx context.Context, w *world) (*connector.Connector, error) {
+	env := stack.FunctionEnv(stack.SecretName, w.moto)
+	// The AWS SDK reads its endpoint and credentials from the process
+	// environment; this command runs nothing else that reads them.
+	for k, v := range env {
+		if err := os.Setenv(k, v); err != nil {
+			return nil, err
+		}
+	}
+	creds, err := credentials.FromLookupEnv(ctx, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		return nil, err
+	}
+	opts, err := salesforce.OptionsFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		return nil, err
+	}
+	opts.Credentials = creds
+	opts.Logger = slog.New(slog.DiscardHandler)
+	return connector.New(salesforce.New(opts), opts.Logger), nil
 }
