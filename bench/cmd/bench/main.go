@@ -15,11 +15,12 @@
 // whether the target holds; BENCHMARKS.md records a run. Only ratios of
 // figures measured in the same run mean anything on a shared machine.
 //
-//	go run ./bench/cmd/bench [-rounds 15] [-warm 1000] [-quick]
+//	go run ./bench/cmd/bench [-quick] [-rounds 30] [-warm 1000] [-warm-rounds 5]
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,16 +39,16 @@ func main() {
 
 // config is the command line's choices.
 type config struct {
-	rounds     int  // cold-start rounds per side
-	warm       int  // warm invokes per side and round
-	warmRounds int  // rounds of warm invokes
-	jsRounds   int  // cold jsforce/connector sequence rounds
-	jsWarm     int  // warm sequences per side
-	records    int  // the large QUERY's records
-	goBench    bool // run the Go benchmarks
-	benchtime  string
-	verbose    bool
-	log        io.Writer
+	rounds      int  // cold-start rounds per side
+	warm        int  // warm invokes per side and round
+	warmRounds  int  // rounds of warm invokes
+	jsRounds    int  // cold jsforce/connector sequence rounds
+	jsWarm      int  // warm sequences per side
+	records     int  // the large QUERY's records
+	queryRounds int  // walks through it per size
+	goBench     bool // run the Go benchmarks
+	benchtime   string
+	log         io.Writer
 }
 
 func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -55,20 +56,23 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	var c config
 	quick := fs.Bool("quick", false, "fewer rounds, for a smoke run (the figures are then not the published ones)")
-	fs.IntVar(&c.rounds, "rounds", 15, "cold starts per side, alternating")
+	fs.IntVar(&c.rounds, "rounds", 30, "cold starts per side, alternating")
 	fs.IntVar(&c.warm, "warm", 1000, "warm GET invokes per side and round, alternating")
 	fs.IntVar(&c.warmRounds, "warm-rounds", 5, "rounds of warm GET invokes, each in new execution environments")
-	fs.IntVar(&c.jsRounds, "js-rounds", 8, "cold CREATE-GET-QUERY sequences per side, alternating")
-	fs.IntVar(&c.jsWarm, "js-warm", 200, "warm CREATE-GET-QUERY sequences per side, alternating")
-	fs.IntVar(&c.records, "records", 50_000, "records of the large QUERY (in pages of 2,000)")
-	fs.BoolVar(&c.goBench, "go-bench", true, "run the Go benchmark of the handler overhead")
-	fs.StringVar(&c.benchtime, "benchtime", "2s", "-benchtime of the Go benchmark")
-	fs.BoolVar(&c.verbose, "v", false, "print progress details")
+	fs.IntVar(&c.jsRounds, "js-rounds", 10, "cold CREATE-GET-QUERY sequences per side, alternating")
+	fs.IntVar(&c.jsWarm, "js-warm", 300, "warm CREATE-GET-QUERY sequences per side, alternating")
+	fs.IntVar(&c.records, "records", 50_000, "records of the large QUERY (in pages of 2,000); its small twin has a fifth")
+	fs.IntVar(&c.queryRounds, "query-rounds", 3, "walks through each large QUERY result, alternating the sizes")
+	fs.BoolVar(&c.goBench, "go-bench", true, "run the Go benchmarks (handler overhead, QUERY parts)")
+	fs.StringVar(&c.benchtime, "benchtime", "2s", "-benchtime of BenchmarkHandlerOverhead")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if *quick {
-		c.rounds, c.warm, c.warmRounds, c.jsRounds, c.jsWarm, c.benchtime = 4, 100, 2, 2, 20, "300ms"
+		c.rounds, c.warm, c.warmRounds, c.jsRounds, c.jsWarm, c.queryRounds, c.benchtime = 4, 100, 2, 2, 20, 1, "300ms"
 	}
 	c.log = stderr
 	start := time.Now()

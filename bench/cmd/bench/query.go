@@ -144,10 +144,7 @@ func largeQuery(ctx context.Context, c config, w *world, t *table) error {
 		defer q.org.Close()
 		orgs[i] = q
 	}
-	rounds := 3
-	if c.rounds < 10 {
-		rounds = 1
-	}
+	rounds := c.queryRounds
 	progress(c, "large QUERY: %d rounds of paging through %d and %d records, alternating", rounds, small, large)
 	var perRecord [2]sample
 	var runs [2][]pagingRun

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"time"
@@ -54,8 +56,8 @@ func run(ctx context.Context, c config) (*table, error) {
 	if w.root, err = rie.ModuleRoot(); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(w.root + "/bin/aws-lambda-rie"); err != nil && os.Getenv("AWS_LAMBDA_RIE") == "" {
-		return nil, rie.ErrNotInstalled
+	if !rieInstalled(w.root) {
+		return nil, rie.ErrNotInstalled // before minutes of building
 	}
 	if w.dir, err = os.MkdirTemp("", "sfconnect-bench-"); err != nil {
 		return nil, err
@@ -202,4 +204,16 @@ func reportSizes(t *table, sizes []size) {
 			Other: fmt.Sprintf("%s; zip %s", mb(floor.Binary), mb(floor.Zipped)),
 			Ratio: ratio(float64(s.Binary) / float64(floor.Binary)), Target: "≤ 10 MB", Met: met(s.Binary <= limit)})
 	}
+}
+
+// rieInstalled looks for the emulator where package rie does.
+func rieInstalled(root string) bool {
+	if os.Getenv("AWS_LAMBDA_RIE") != "" {
+		return true
+	}
+	if _, err := os.Stat(filepath.Join(root, "bin", "aws-lambda-rie")); err == nil {
+		return true
+	}
+	_, err := exec.LookPath("aws-lambda-rie")
+	return err == nil
 }

@@ -65,6 +65,21 @@ func (t *table) print(w io.Writer) {
 		}
 		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	}
+	var missed []string
+	targets := 0
+	for _, r := range t.rows {
+		if r.Met == nil {
+			continue
+		}
+		targets++
+		if !*r.Met {
+			missed = append(missed, r.Figure)
+		}
+	}
+	fmt.Fprintf(w, "\nTargets: %d of %d met.", targets-len(missed), targets)
+	if len(missed) > 0 {
+		fmt.Fprintf(w, " Not met: %s.", strings.Join(missed, "; "))
+	}
 	fmt.Fprintln(w)
 }
 
