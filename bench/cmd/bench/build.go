@@ -59,16 +59,25 @@ type size struct {
 	Zipped int64
 }
 
-// sizeOf stats a bootstrap and zips it as a deployment package (deflate, the
-// file named bootstrap, executable).
+// sizeOf stats a bootstrap and zips it as a deployment package.
 func sizeOf(name, path string) (size, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return size{}, err
 	}
-	f, err := os.Open(path)
+	z, err := zipPackage(path)
 	if err != nil {
 		return size{}, err
+	}
+	return size{Name: name, Binary: st.Size(), Zipped: int64(len(z))}, nil
+}
+
+// zipPackage is the deployment package of a bootstrap: a zip (deflate) of one
+// executable file named bootstrap.
+func zipPackage(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	var b bytes.Buffer
@@ -77,13 +86,13 @@ func sizeOf(name, path string) (size, error) {
 	h.SetMode(0o755)
 	w, err := zw.CreateHeader(h)
 	if err != nil {
-		return size{}, err
+		return nil, err
 	}
 	if _, err := io.Copy(w, f); err != nil {
-		return size{}, err
+		return nil, err
 	}
 	if err := zw.Close(); err != nil {
-		return size{}, err
+		return nil, err
 	}
-	return size{Name: name, Binary: st.Size(), Zipped: int64(b.Len())}, nil
+	return b.Bytes(), nil
 }

@@ -23,8 +23,18 @@ func runGoBench(ctx context.Context, root, pkg, pattern, benchtime string, count
 	if err != nil {
 		return nil, fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
+	results := parseGoBench(string(out))
+	if len(results) == 0 {
+		return nil, fmt.Errorf("go %s printed no results:\n%s", strings.Join(args, " "), out)
+	}
+	return results, nil
+}
+
+// parseGoBench reads go test -bench output: each result line's metrics by
+// benchmark name, without the -GOMAXPROCS suffix.
+func parseGoBench(out string) map[string]goBenchmark {
 	results := map[string]goBenchmark{}
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
@@ -32,7 +42,9 @@ func runGoBench(ctx context.Context, root, pkg, pattern, benchtime string, count
 		}
 		name := f[0]
 		if i := strings.LastIndex(name, "-"); i > 0 {
-			name = name[:i]
+			if _, err := strconv.Atoi(name[i+1:]); err == nil {
+				name = name[:i]
+			}
 		}
 		r := results[name]
 		if r == nil {
@@ -47,10 +59,7 @@ func runGoBench(ctx context.Context, root, pkg, pattern, benchtime string, count
 			r[f[i+1]] = append(r[f[i+1]], v)
 		}
 	}
-	if len(results) == 0 {
-		return nil, fmt.Errorf("go %s printed no results:\n%s", strings.Join(args, " "), out)
-	}
-	return results, nil
+	return results
 }
 
 // handlerOverhead runs BenchmarkHandlerOverhead (shared/connector) and
