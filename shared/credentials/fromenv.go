@@ -5,9 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/sfconnect/connector/shared/awsenv"
 	"github.com/sfconnect/connector/shared/faults"
 )
 
@@ -46,11 +46,13 @@ func FromLookupEnv(ctx context.Context, lookup func(string) (string, bool)) (*Ca
 		return NewCache(LookupEnv(lookup), ttl), nil
 	}
 
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsenv.Load()
 	if err != nil {
-		return nil, faults.Wrap(faults.MissingToken, err, "cannot load the AWS configuration to read secret %q", secretID)
+		return nil, faults.Wrap(faults.MissingToken, err, "cannot read secret %q: %v", secretID, err)
 	}
-	src := SecretsManager(secretsmanager.NewFromConfig(awsCfg), secretID)
+	src := SecretsManager(secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
+		o.BaseEndpoint = awsenv.Endpoint("SECRETS_MANAGER")
+	}), secretID)
 	src.DefaultFlow, _ = lookup(KeyAuthFlow)
 	return NewCache(src, ttl), nil
 }

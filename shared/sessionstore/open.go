@@ -4,9 +4,9 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/sfconnect/connector/shared/awsenv"
 	"github.com/sfconnect/connector/shared/faults"
 )
 
@@ -14,13 +14,14 @@ import (
 // on: the name or ARN of its DynamoDB table.
 const EnvTable = "SALESFORCE_SESSION_TABLE"
 
-// Open returns a Store over table with the AWS SDK's default configuration
-// (region, credentials, and AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL from the
-// process environment). It does no network I/O.
+// Open returns a Store over table with the AWS configuration of the process
+// environment (awsenv: region, credentials, and AWS_ENDPOINT_URL_DYNAMODB or
+// AWS_ENDPOINT_URL). It does no network I/O.
 func Open(ctx context.Context, table string, log *slog.Logger) (*Store, error) {
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsenv.Load()
 	if err != nil {
-		return nil, faults.Wrap(faults.UnknownError, err, "cannot load the AWS configuration for the session table %q", table)
+		return nil, faults.Wrap(faults.UnknownError, err, "cannot use the session table %q: %v", table, err)
 	}
-	return New(dynamodb.NewFromConfig(awsCfg), Options{Table: table, Logger: log}), nil
+	client := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.Endpoint("DYNAMODB") })
+	return New(client, Options{Table: table, Logger: log}), nil
 }
