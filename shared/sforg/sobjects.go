@@ -147,11 +147,13 @@ func writeMatches(w http.ResponseWriter, c *call, o *Object, ids []string) {
 	writeJSON(w, http.StatusMultipleChoices, urls)
 }
 
-// getByExternalID answers GET /sobjects/{Name}/{Field}/{Value}.
-func (s *Server) getByExternalID(w http.ResponseWriter, r *http.Request, c *call) {
+// byExternalID resolves /sobjects/{Name}/{Field}/{Value} to the one record the
+// value matches. It answers itself, and reports false, when the object is
+// unknown, the value matches no record (404) or several (300).
+func (s *Server) byExternalID(w http.ResponseWriter, r *http.Request, c *call) (*Object, string, bool) {
 	o, ok := s.object(w, r)
 	if !ok {
-		return
+		return nil, "", false
 	}
 	ids, err := s.store.FindByExternal(o.Name, r.PathValue("field"), r.PathValue("value"))
 	switch {
@@ -162,31 +164,29 @@ func (s *Server) getByExternalID(w http.ResponseWriter, r *http.Request, c *call
 	case len(ids) > 1:
 		writeMatches(w, c, o, ids)
 	default:
-		s.writeRecord(w, c, o, ids[0], fieldList(r))
+		return o, ids[0], true
+	}
+	return nil, "", false
+}
+
+// getByExternalID answers GET /sobjects/{Name}/{Field}/{Value}.
+func (s *Server) getByExternalID(w http.ResponseWriter, r *http.Request, c *call) {
+	if o, id, ok := s.byExternalID(w, r, c); ok {
+		s.writeRecord(w, c, o, id, fieldList(r))
 	}
 }
 
 // deleteByExternalID answers DELETE /sobjects/{Name}/{Field}/{Value}.
 func (s *Server) deleteByExternalID(w http.ResponseWriter, r *http.Request, c *call) {
-	o, ok := s.object(w, r)
+	o, id, ok := s.byExternalID(w, r, c)
 	if !ok {
 		return
 	}
-	ids, err := s.store.FindByExternal(o.Name, r.PathValue("field"), r.PathValue("value"))
-	switch {
-	case err != nil:
+	if err := s.store.Delete(o.Name, id); err != nil {
 		writeError(w, err)
-	case len(ids) == 0:
-		writeFailure(w, errNotFound)
-	case len(ids) > 1:
-		writeMatches(w, c, o, ids)
-	default:
-		if err := s.store.Delete(o.Name, ids[0]); err != nil {
-			writeError(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		return
 	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // upsert answers PATCH /sobjects/{Name}/{Field}/{Value}: 201 when it inserted,
