@@ -63,8 +63,19 @@ func setup(t *testing.T, tune ...func(*salesforce.Options, map[string]string)) *
 	t.Cleanup(func() { org.Close() })
 	settings := org.Settings()
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	opts := salesforce.Options{
+	opts := quickOptions(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	for _, f := range tune {
+		f(&opts, settings)
+	}
+	opts.Credentials = settingsSource(settings)
+	return newWorld(org, opts, logs)
+}
+
+// quickOptions are the client options of the tests' connectors: a loopback
+// timeout, three attempts with millisecond waits so fault tests stay quick, and
+// a breaker that does not open unless a test asks for it.
+func quickOptions(log *slog.Logger) salesforce.Options {
+	return salesforce.Options{
 		Timeout:         2 * time.Second,
 		MaxAttempts:     3,
 		RetryBaseDelay:  time.Millisecond,
@@ -73,14 +84,21 @@ func setup(t *testing.T, tune ...func(*salesforce.Options, map[string]string)) *
 		DeadlineMargin:  50 * time.Millisecond,
 		Logger:          log,
 	}
-	for _, f := range tune {
-		f(&opts, settings)
-	}
-	opts.Credentials = credentials.NewCache(credentials.LookupEnv(func(k string) (string, bool) {
+}
+
+// newWorld is org with a connector built from opts, logging to opts.Logger
+// (which writes to logs).
+func newWorld(org *sforg.Server, opts salesforce.Options, logs *syncBuffer) *world {
+	return &world{org: org, conn: New(salesforce.New(opts), opts.Logger), logs: logs, opts: opts}
+}
+
+// settingsSource is a configuration source reading the SALESFORCE_* keys from
+// settings (an org's Settings()), cached for a minute.
+func settingsSource(settings map[string]string) *credentials.Cache {
+	return credentials.NewCache(credentials.LookupEnv(func(k string) (string, bool) {
 		v, ok := settings[k]
 		return v, ok
 	}), time.Minute)
-	return &world{org: org, conn: New(salesforce.New(opts), log), logs: logs, opts: opts}
 }
 
 // result is what a workflow sees of one invoke.

@@ -248,16 +248,8 @@ func leakWorld(t *testing.T, flow string, log *slog.Logger, logs *syncBuffer) (*
 		}
 		return d.DialContext(ctx, network, addr)
 	}
-	opts := salesforce.Options{
-		Timeout:         2 * time.Second,
-		MaxAttempts:     3,
-		RetryBaseDelay:  time.Millisecond,
-		RetryMaxDelay:   5 * time.Millisecond,
-		BreakerFailures: 1000,
-		DeadlineMargin:  50 * time.Millisecond,
-		Logger:          log,
-		HTTPClient:      &http.Client{Transport: tr},
-		Credentials:     settingsSource(settings),
-	}
-	return &world{org: org, conn: New(salesforce.New(opts), log), logs: logs, opts: opts}, settings
+	opts := quickOptions(log)
+	opts.HTTPClient = &http.Client{Transport: tr}
+	opts.Credentials = settingsSource(settings)
+	return newWorld(org, opts, logs), settings
 }

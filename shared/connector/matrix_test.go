@@ -103,18 +103,9 @@ func newStage(t *testing.T, tune func(*salesforce.Options)) *stage {
 	t.Cleanup(s.srv.Close)
 	org.URL = s.srv.URL
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, nil))
-	opts := salesforce.Options{
-		Timeout:         2 * time.Second,
-		MaxAttempts:     3,
-		RetryBaseDelay:  time.Millisecond,
-		RetryMaxDelay:   5 * time.Millisecond,
-		BreakerFailures: 1000,
-		DeadlineMargin:  50 * time.Millisecond,
-		Logger:          log,
-		Credentials:     settingsSource(org.Settings()),
-	}
-	s.world = &world{org: org, conn: New(salesforce.New(opts), log), logs: logs, opts: opts}
+	opts := quickOptions(slog.New(slog.NewJSONHandler(logs, nil)))
+	opts.Credentials = settingsSource(org.Settings())
+	s.world = newWorld(org, opts, logs)
 	s.envOpts = opts
 	if tune != nil {
 		tune(&s.envOpts)
@@ -122,13 +113,6 @@ func newStage(t *testing.T, tune func(*salesforce.Options)) *stage {
 	s.coldEnvironment(nil)
 	mustOK(t, invoke(t, s.env.ApprovalList, `{}`), "200") // a session, a pooled connection
 	return s
-}
-
-func settingsSource(settings map[string]string) *credentials.Cache {
-	return credentials.NewCache(credentials.LookupEnv(func(k string) (string, bool) {
-		v, ok := settings[k]
-		return v, ok
-	}), time.Minute)
 }
 
 // coldEnvironment makes the invoked connector a new execution environment (no
