@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sfconnect/connector/local/demo/stack"
+	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/local/rie"
 	"github.com/sfconnect/connector/shared/sforg"
 )
@@ -101,8 +101,8 @@ func TestDeadlineUnderEmulator(t *testing.T) {
 			return map[string]string{
 				"SALESFORCE_SECRET_ID":             "sfconnect/slow",
 				"AWS_ENDPOINT_URL_SECRETS_MANAGER": hanging.URL,
-				"AWS_ACCESS_KEY_ID":                stack.AccessKeyID,
-				"AWS_SECRET_ACCESS_KEY":            stack.SecretAccessKey,
+				"AWS_ACCESS_KEY_ID":                moto.AccessKeyID,
+				"AWS_SECRET_ACCESS_KEY":            moto.SecretAccessKey,
 				"AWS_EC2_METADATA_DISABLED":        "true",
 			}
 		}, event: `{"SObjectName":"Account","SObjectId":"001D000000IqhSLIAZ"}`, wantText: "login"},

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sfconnect/connector/local/demo/stack"
+	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/local/rie"
 )
 
@@ -13,18 +14,18 @@ import (
 func TestSecretsManager(t *testing.T) {
 	stack.Require(t)
 	org := startOrg(t)
-	moto := stack.StartMotoTest(t)
+	secrets := moto.StartTest(t)
 
 	good, err := stack.SecretString(org.Settings())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := moto.CreateSecret(t.Context(), "sfconnect/good", good); err != nil {
+	if err := secrets.CreateSecret(t.Context(), "sfconnect/good", good); err != nil {
 		t.Fatal(err)
 	}
 	// Cut short inside the password's value: the message must not quote it.
 	const leaked = "do-not-show-this-password"
-	if err := moto.CreateSecret(t.Context(), "sfconnect/malformed", `{"SALESFORCE_USERNAME": "a@b.c", "SALESFORCE_PASSWORD": "`+leaked); err != nil {
+	if err := secrets.CreateSecret(t.Context(), "sfconnect/malformed", `{"SALESFORCE_USERNAME": "a@b.c", "SALESFORCE_PASSWORD": "`+leaked); err != nil {
 		t.Fatal(err)
 	}
 
@@ -47,7 +48,7 @@ func TestSecretsManager(t *testing.T) {
 			logins := org.Logins()
 			var logs strings.Builder
 			e := rie.StartTest(t, rie.Options{Bootstrap: bootstraps(t)["query"], FunctionName: "query",
-				Env: stack.FunctionEnv(tt.secretID, moto), Log: &syncWriter{w: &logs}})
+				Env: stack.FunctionEnv(tt.secretID, secrets), Log: &syncWriter{w: &logs}})
 			res, err := e.Invoke(t.Context(), event)
 			if err != nil {
 				t.Fatal(err)

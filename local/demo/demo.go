@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sfconnect/connector/local/demo/stack"
+	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/local/rie"
 	"github.com/sfconnect/connector/shared/sforg"
 )
@@ -67,7 +68,7 @@ func run(ctx context.Context, o options) (summary, error) {
 // env is everything the demo started.
 type env struct {
 	org       *sforg.Server
-	moto      *stack.Moto
+	moto      *moto.Server
 	dir       string // the built functions
 	functions map[string]*rie.Emulator
 	logs      map[string]*logBuffer
@@ -91,7 +92,7 @@ func up(ctx context.Context, o options) (_ *env, err error) {
 	if e.org, err = sforg.Listen(addr, sforg.Options{}); err != nil {
 		return nil, fmt.Errorf("start the org: %w", err)
 	}
-	if e.moto, err = stack.StartMoto(ctx, nil); err != nil {
+	if e.moto, err = moto.Start(ctx, nil); err != nil {
 		return nil, err
 	}
 	secret, err := stack.SecretString(e.org.Settings())
@@ -158,7 +159,7 @@ func (e *env) close() {
 
 // keep prints how to reach what is running and waits for ctx to end.
 func keep(ctx context.Context, out io.Writer, e *env) {
-	org, moto, functions := e.org, e.moto, e.functions
+	org, secrets, functions := e.org, e.moto, e.functions
 	fmt.Fprintf(out, "\nStill running (-keep); Ctrl-C stops everything.\n\nThe org's settings:\n")
 	settings := org.Settings()
 	keys := make([]string, 0, len(settings))
@@ -170,7 +171,7 @@ func keep(ctx context.Context, out io.Writer, e *env) {
 		fmt.Fprintf(out, "  %s=%s\n", k, settings[k])
 	}
 	fmt.Fprintf(out, "  control plane: %s/__sforg/counters, /__sforg/faults, /__sforg/reset\n", org.URL)
-	fmt.Fprintf(out, "\nSecrets Manager: AWS_ENDPOINT_URL_SECRETS_MANAGER=%s (credentials test/test, region %s), secret %s\n", moto.URL, stack.Region, stack.SecretName)
+	fmt.Fprintf(out, "\nSecrets Manager: AWS_ENDPOINT_URL_SECRETS_MANAGER=%s (credentials test/test, region %s), secret %s\n", secrets.URL, moto.Region, stack.SecretName)
 	fmt.Fprintf(out, "\nFunctions (invoke one: curl -d @events/approval-list.json <URL>):\n")
 	names := make([]string, 0, len(functions))
 	for n := range functions {

@@ -6,17 +6,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/shared/faults"
 )
 
@@ -31,83 +28,28 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startMoto runs a real moto_server on a free loopback port for the test and
-// returns its endpoint. CI installs moto; elsewhere its absence skips the test.
-func startMoto(t *testing.T) string {
+// createSecret stores a secret in moto, failing the test when it cannot.
+func createSecret(t *testing.T, m *moto.Server, name, value string) {
 	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("moto_server not on PATH, and CI is set: install moto (pip install 'moto[server]')")
-		}
-		t.Skip("moto_server not on PATH: skipping the Secrets Manager integration test (install moto to run it)")
-	}
-	port := freePort(t)
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its own group, so the cleanup reaches any child
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting moto_server: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	})
-
-	// Wait until it answers; it takes about half a second, more on a busy machine.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("moto_server exited before answering: %v", err)
-		default:
-		}
-		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			conn.Close()
-			return "http://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not answer on %s", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// sdkClient is a Secrets Manager client for a loopback endpoint with static test
-// credentials and a single attempt, so failures show at once.
-func sdkClient(endpoint string) *secretsmanager.Client {
-	return secretsmanager.New(secretsmanager.Options{
-		Region:           "us-east-1",
-		Credentials:      awscreds.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint:     aws.String(endpoint),
-		RetryMaxAttempts: 1,
-	})
-}
-
-func createSecret(t *testing.T, client *secretsmanager.Client, name, value string) {
-	t.Helper()
-	_, err := client.CreateSecret(t.Context(), &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
-	if err != nil {
-		t.Fatalf("creating secret %q: %v", name, err)
+	if err := m.CreateSecret(t.Context(), name, value); err != nil {
+		t.Fatal(err)
 	}
 }
 
 func TestSecretsManagerMoto(t *testing.T) {
-	endpoint := startMoto(t)
-	client := sdkClient(endpoint)
+	m := moto.StartTest(t)
+	endpoint, client := m.URL, m.SecretsManager()
 
 	good := secretJSON(t, goodSecret())
-	createSecret(t, client, "sf/good", good)
-	createSecret(t, client, "sf/malformed", `{"SALESFORCE_PASSWORD": "`+testPassword+`"`)
+	createSecret(t, m, "sf/good", good)
+	createSecret(t, m, "sf/malformed", `{"SALESFORCE_PASSWORD": "`+testPassword+`"`)
 	noToken := goodSecret()
 	delete(noToken, KeySecurityToken)
 	delete(noToken, KeyLoginURL)
-	createSecret(t, client, "sf/missing-key", secretJSON(t, noToken))
+	createSecret(t, m, "sf/missing-key", secretJSON(t, noToken))
 	numeric := goodSecret()
 	numeric[KeyVersion] = 45
-	createSecret(t, client, "sf/numeric", secretJSON(t, numeric))
+	createSecret(t, m, "sf/numeric", secretJSON(t, numeric))
 
 	t.Run("good", func(t *testing.T) {
 		c, err := SecretsManager(client, "sf/good").Load(t.Context())
@@ -136,7 +78,7 @@ func TestSecretsManagerMoto(t *testing.T) {
 	}
 
 	t.Run("rotation", func(t *testing.T) {
-		createSecret(t, client, "sf/rotating", good)
+		createSecret(t, m, "sf/rotating", good)
 		cache := NewCache(SecretsManager(client, "sf/rotating"), time.Hour)
 		before, err := cache.Load(t.Context())
 		if err != nil {
@@ -211,7 +153,7 @@ func TestSecretsManagerMoto(t *testing.T) {
 // nothing listens.
 func TestSecretsManagerUnreachable(t *testing.T) {
 	endpoint := "http://127.0.0.1:" + strconv.Itoa(freePort(t))
-	_, err := SecretsManager(sdkClient(endpoint), "sf/good").Load(t.Context())
+	_, err := SecretsManager(moto.SecretsManager(endpoint), "sf/good").Load(t.Context())
 	if got := faults.CodeOf(err); got != faults.ConnectionError {
 		t.Fatalf("got %q (%v), want %q", got, err, faults.ConnectionError)
 	}
@@ -232,7 +174,7 @@ func TestSecretsManagerDeadline(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	_, err := SecretsManager(sdkClient(srv.URL), "sf/good").Load(ctx)
+	_, err := SecretsManager(moto.SecretsManager(srv.URL), "sf/good").Load(ctx)
 	if got := faults.CodeOf(err); got != faults.RequestTimeout {
 		t.Fatalf("got %q (%v), want %q", got, err, faults.RequestTimeout)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sfconnect/connector/local/demo/stack"
+	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/local/rie"
 	"github.com/sfconnect/connector/shared/sforg"
 )
@@ -22,7 +23,7 @@ type world struct {
 	root  string
 	dir   string
 	org   *sforg.Server
-	moto  *stack.Moto
+	moto  *moto.Server
 	bins  map[string]string // host bootstraps by name: get, create, query, floor
 	env   map[string]string // the functions' configuration: secret id, moto
 	event []byte            // the GET event: one Account of the org
@@ -76,7 +77,7 @@ func run(ctx context.Context, c config) (*table, error) {
 	if w.org, err = sforg.Start(orgOptions); err != nil {
 		return nil, err
 	}
-	if w.moto, err = stack.StartMoto(ctx, nil); err != nil {
+	if w.moto, err = moto.Start(ctx, nil); err != nil {
 		return nil, err
 	}
 	secret, err := stack.SecretString(w.org.Settings())

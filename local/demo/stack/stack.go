@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/local/rie"
 )
 
@@ -57,13 +58,13 @@ func SecretString(settings map[string]string) (string, error) {
 // FunctionEnv is the configuration of a deployed function (template.yaml's
 // Globals) pointed at a local Secrets Manager: the secret's id, the auth flow,
 // the log level and the AWS SDK's endpoint, region and credentials.
-func FunctionEnv(secretID string, moto *Moto) map[string]string {
+func FunctionEnv(secretID string, aws *moto.Server) map[string]string {
 	env := map[string]string{
 		"SALESFORCE_SECRET_ID": secretID,
 		"SALESFORCE_AUTH_FLOW": "password",
 		"LOG_LEVEL":            "info",
 	}
-	for k, v := range moto.Env() {
+	for k, v := range aws.Env() {
 		env[k] = v
 	}
 	return env

@@ -2,13 +2,8 @@ package stack
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/sfconnect/connector/shared/sforg"
 )
@@ -123,29 +118,5 @@ func TestFunctions(t *testing.T) {
 		if !found {
 			t.Errorf("got %v, want it to hold %q", names, want)
 		}
-	}
-}
-
-// The secret the demo writes is what the SDK reads back from moto, and a
-// missing secret is the SDK's ResourceNotFoundException.
-func TestMoto(t *testing.T) {
-	m := StartMotoTest(t)
-	if err := m.CreateSecret(t.Context(), SecretName, `{"SALESFORCE_VERSION":"45.0"}`); err != nil {
-		t.Fatal(err)
-	}
-	out, err := m.Client().GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(SecretName)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := aws.ToString(out.SecretString); got != `{"SALESFORCE_VERSION":"45.0"}` {
-		t.Errorf("got %q, want the stored string", got)
-	}
-	_, err = m.Client().GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("nope")})
-	var notFound *types.ResourceNotFoundException
-	if !errors.As(err, &notFound) {
-		t.Errorf("got %v, want ResourceNotFoundException", err)
-	}
-	if env := m.Env(); env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] != m.URL {
-		t.Errorf("got endpoint %q, want %q", env["AWS_ENDPOINT_URL_SECRETS_MANAGER"], m.URL)
 	}
 }

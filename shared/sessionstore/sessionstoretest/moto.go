@@ -4,25 +4,20 @@ package sessionstoretest
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/exec"
-	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/shared/sessionstore"
 )
 
@@ -37,7 +32,7 @@ import (
 // must run it.
 func StartMoto(t testing.TB) string {
 	t.Helper()
-	target, err := url.Parse(startMotoServer(t))
+	target, err := url.Parse(moto.StartTest(t).URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,58 +47,11 @@ func StartMoto(t testing.TB) string {
 	return srv.URL
 }
 
-// startMotoServer runs moto_server and returns its own endpoint.
-func startMotoServer(t testing.TB) string {
-	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("moto_server not on PATH, and CI is set: install moto (pip install 'moto[server]')")
-		}
-		t.Skip("moto_server not on PATH: skipping the DynamoDB test (install moto to run it)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its own group, so the cleanup reaches any child
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting moto_server: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("moto_server exited before answering: %v", err)
-		default:
-		}
-		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			conn.Close()
-			return "http://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("moto_server did not answer on %s", addr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // Client returns a DynamoDB client for endpoint with static test credentials.
 func Client(endpoint string) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		Credentials:  awscreds.NewStaticCredentialsProvider("test", "test", ""),
+		Region:       moto.Region,
+		Credentials:  awscreds.NewStaticCredentialsProvider(moto.AccessKeyID, moto.SecretAccessKey, ""),
 		BaseEndpoint: aws.String(endpoint),
 	})
 }

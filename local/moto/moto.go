@@ -1,4 +1,8 @@
-package stack
+// Package moto runs moto_server, a local AWS, on loopback: the Secrets Manager
+// the demo's and the benchmark's functions read their Salesforce secret from,
+// and the Secrets Manager and DynamoDB the tests talk to. Start is for
+// programs; StartTest is for tests.
+package moto
 
 import (
 	"context"
@@ -18,9 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// ErrMotoMissing reports that moto_server is not on PATH. It comes with Python's
+// ErrMissing reports that moto_server is not on PATH. It comes with Python's
 // moto package, preinstalled on this project's machines.
-var ErrMotoMissing = errors.New("moto_server not found on PATH: it is the local Secrets Manager the functions read their secret from (pip install 'moto[server]')")
+var ErrMissing = errors.New("moto_server not found on PATH: it is the local AWS (Secrets Manager, DynamoDB) the demo, the benchmark and the tests use (pip install 'moto[server]')")
 
 // Static test credentials and region: moto accepts any signature, but the SDK
 // signs every request and needs something to sign with.
@@ -30,11 +34,10 @@ const (
 	SecretAccessKey = "test"
 )
 
-// Moto is a running moto_server: a local AWS whose Secrets Manager the
-// functions read their Salesforce secret from, as they would in AWS.
-type Moto struct {
-	// URL is the endpoint, e.g. http://127.0.0.1:40123; the functions get it
-	// as AWS_ENDPOINT_URL_SECRETS_MANAGER.
+// Server is a running moto_server.
+type Server struct {
+	// URL is the endpoint, e.g. http://127.0.0.1:40123; functions get it as
+	// AWS_ENDPOINT_URL_SECRETS_MANAGER.
 	URL string
 
 	cmd   *exec.Cmd
@@ -42,12 +45,13 @@ type Moto struct {
 	close sync.Once
 }
 
-// StartMoto runs moto_server on a free loopback port and returns once it
-// answers. Its output goes to log (nil discards it). ctx bounds the start-up.
-func StartMoto(ctx context.Context, log io.Writer) (*Moto, error) {
+// Start runs moto_server on a free loopback port and returns once it answers
+// HTTP. Its output goes to log (nil discards it). ctx bounds the start-up
+// only (60s when it has no deadline); the process lives until Close.
+func Start(ctx context.Context, log io.Writer) (*Server, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
-		return nil, ErrMotoMissing
+		return nil, ErrMissing
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -58,9 +62,9 @@ func StartMoto(ctx context.Context, log io.Writer) (*Moto, error) {
 	// take it in between; moto then exits at once and we try another.
 	var lastErr error
 	for range 3 {
-		m, err := startMoto(ctx, bin, log)
+		s, err := start(ctx, bin, log)
 		if err == nil {
-			return m, nil
+			return s, nil
 		}
 		lastErr = err
 		if ctx.Err() != nil {
@@ -70,7 +74,7 @@ func StartMoto(ctx context.Context, log io.Writer) (*Moto, error) {
 	return nil, lastErr
 }
 
-func startMoto(ctx context.Context, bin string, log io.Writer) (*Moto, error) {
+func start(ctx context.Context, bin string, log io.Writer) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -82,15 +86,15 @@ func startMoto(ctx context.Context, bin string, log io.Writer) (*Moto, error) {
 	}
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group, so Close also ends any worker it forks and a
-	// Ctrl-C in the terminal reaches only the demo, which then stops it.
+	// Ctrl-C in the terminal reaches only our process, which then stops it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
-	m := &Moto{URL: "http://" + addr, cmd: cmd, done: make(chan struct{})}
+	s := &Server{URL: "http://" + addr, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
-		close(m.done)
+		close(s.done)
 	}()
 
 	client := &http.Client{Timeout: time.Second}
@@ -99,41 +103,45 @@ func startMoto(ctx context.Context, bin string, log io.Writer) (*Moto, error) {
 	defer tick.Stop()
 	for {
 		// Any HTTP answer means it serves; unsigned requests land in its S3 handler.
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL+"/", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/", nil)
 		if err != nil {
-			m.Close()
+			s.Close()
 			return nil, err
 		}
 		if resp, err := client.Do(req); err == nil {
 			resp.Body.Close()
-			return m, nil
+			return s, nil
 		}
 		select {
-		case <-m.done:
+		case <-s.done:
 			return nil, fmt.Errorf("moto_server exited during start-up: %v", cmd.ProcessState)
 		case <-ctx.Done():
-			m.Close()
+			s.Close()
 			return nil, fmt.Errorf("moto_server did not answer on %s: %w", addr, ctx.Err())
 		case <-tick.C:
 		}
 	}
 }
 
-// Client returns a Secrets Manager client for this moto, with the static test
-// credentials and one attempt per call.
-func (m *Moto) Client() *secretsmanager.Client {
+// SecretsManager returns a Secrets Manager client for endpoint (moto's, or
+// any loopback server a test stands in with), with the static test
+// credentials and one attempt per call, so failures show at once.
+func SecretsManager(endpoint string) *secretsmanager.Client {
 	return secretsmanager.New(secretsmanager.Options{
 		Region:           Region,
 		Credentials:      awscreds.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
-		BaseEndpoint:     aws.String(m.URL),
+		BaseEndpoint:     aws.String(endpoint),
 		RetryMaxAttempts: 1,
 	})
 }
 
+// SecretsManager returns a Secrets Manager client for this moto.
+func (s *Server) SecretsManager() *secretsmanager.Client { return SecretsManager(s.URL) }
+
 // CreateSecret stores a secret with a SecretString, as `aws secretsmanager
 // create-secret` would.
-func (m *Moto) CreateSecret(ctx context.Context, name, value string) error {
-	_, err := m.Client().CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+func (s *Server) CreateSecret(ctx context.Context, name, value string) error {
+	_, err := s.SecretsManager().CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name:         aws.String(name),
 		SecretString: aws.String(value),
 	})
@@ -143,11 +151,11 @@ func (m *Moto) CreateSecret(ctx context.Context, name, value string) error {
 	return nil
 }
 
-// Env returns the variables that point a function's AWS SDK at this moto:
-// endpoint, region and static credentials.
-func (m *Moto) Env() map[string]string {
+// Env returns the variables that point a function's AWS SDK at this moto's
+// Secrets Manager: endpoint, region and static credentials.
+func (s *Server) Env() map[string]string {
 	return map[string]string{
-		"AWS_ENDPOINT_URL_SECRETS_MANAGER": m.URL,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": s.URL,
 		"AWS_REGION":                       Region,
 		"AWS_DEFAULT_REGION":               Region,
 		"AWS_ACCESS_KEY_ID":                AccessKeyID,
@@ -156,11 +164,11 @@ func (m *Moto) Env() map[string]string {
 	}
 }
 
-// Close stops moto_server and waits for it.
-func (m *Moto) Close() error {
-	m.close.Do(func() {
-		_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
-		<-m.done
+// Close stops moto_server, and anything it forked, and waits for it.
+func (s *Server) Close() error {
+	s.close.Do(func() {
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-s.done
 	})
 	return nil
 }
