@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -344,19 +345,64 @@ func freePorts(n int) ([]int, error) {
 // `make build` does for Lambda (static, lambda.norpc), and returns its path.
 // pkg is a package path relative to the module root, e.g. "./functions/get".
 func Build(ctx context.Context, pkg, dir string) (string, error) {
-	root, err := ModuleRoot()
-	if err != nil {
-		return "", err
-	}
 	out, err := filepath.Abs(filepath.Join(dir, "bootstrap"))
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("rie: go build %s: %w\n%s", pkg, err, strings.TrimSpace(string(msg)))
+	if err := goBuild(ctx, nil, out, []string{pkg}, nil); err != nil {
+		return "", fmt.Errorf("rie: go build %s: %w", pkg, err)
 	}
 	return out, nil
+}
+
+// BuildAll compiles packages (paths relative to the module root, e.g.
+// "./functions/get") for goos/goarch in one go build, the way `make build` does
+// for Lambda (static, BuildFlags, then flags), and places
+// each at dir/<base name>/bootstrap, the layout of a Lambda deployment package.
+// It returns the bootstrap paths by base name.
+func BuildAll(ctx context.Context, dir, goos, goarch string, pkgs []string, flags ...string) (map[string]string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := filepath.Join(dir, ".bin") + string(filepath.Separator)
+	if err := goBuild(ctx, []string{"GOOS=" + goos, "GOARCH=" + goarch}, out, pkgs, flags); err != nil {
+		return nil, fmt.Errorf("go build for %s/%s: %w", goos, goarch, err)
+	}
+	paths := make(map[string]string, len(pkgs))
+	for _, p := range pkgs {
+		name := filepath.Base(p)
+		bootstrap := filepath.Join(dir, name, "bootstrap")
+		if err := os.MkdirAll(filepath.Dir(bootstrap), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.Rename(filepath.Join(out, name), bootstrap); err != nil {
+			return nil, err
+		}
+		paths[name] = bootstrap
+	}
+	return paths, os.Remove(out)
+}
+
+// BuildFlags are the go build flags of every bootstrap built here: those of
+// the Makefile's GO_BUILD_FLAGS but the stripping -ldflags.
+var BuildFlags = []string{"-trimpath", "-tags", "lambda.norpc"}
+
+// goBuild runs go build with BuildFlags, flags, -o out and pkgs in the module
+// root with cgo off and env added, and returns go's output as the error's text
+// when it fails.
+func goBuild(ctx context.Context, env []string, out string, pkgs, flags []string) error {
+	root, err := ModuleRoot()
+	if err != nil {
+		return err
+	}
+	args := slices.Concat([]string{"build"}, BuildFlags, flags)
+	args = append(append(args, "-o", out), pkgs...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = root
+	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%w\n%s", err, strings.TrimSpace(string(msg)))
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -238,5 +239,25 @@ func writeExecutable(t *testing.T, path string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBuildAll builds the throwaway function for this host and finds it where
+// a Lambda deployment package has it, with go build's scratch directory gone.
+func TestBuildAll(t *testing.T) {
+	dir := t.TempDir()
+	paths, err := BuildAll(t.Context(), dir, runtime.GOOS, runtime.GOARCH, []string{"./local/rie/testdata/fn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(dir, "fn", "bootstrap")
+	if len(paths) != 1 || paths["fn"] != want {
+		t.Fatalf("got %v, want fn at %q", paths, want)
+	}
+	if st, err := os.Stat(want); err != nil || st.Mode()&0o111 == 0 {
+		t.Errorf("got %v (%v), want an executable bootstrap", st, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".bin")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("got %v, want the build's scratch directory removed", err)
 	}
 }

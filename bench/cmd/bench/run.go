@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"time"
 
@@ -65,7 +66,7 @@ func run(ctx context.Context, c config) (*table, error) {
 	}
 	progress(c, "building the functions and the floor for %s/%s and linux/arm64", runtime.GOOS, runtime.GOARCH)
 	built := time.Now()
-	if w.bins, err = hostBuild(ctx, w.root, w.dir, []string{"./functions/get", "./functions/create", "./functions/query", "./bench/floor"}); err != nil {
+	if w.bins, err = hostBuild(ctx, w.dir, []string{"./functions/get", "./functions/create", "./functions/query", "./bench/floor"}); err != nil {
 		return nil, err
 	}
 	sizes, err := armSizes(ctx, w)
@@ -127,7 +128,7 @@ func progress(c config, format string, args ...any) {
 func describe(t *table, c config) {
 	host, _ := os.Hostname()
 	t.note("machine: %s, %s/%s, %d CPUs (%s), %s", cpuModel(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), host, memTotal())
-	t.note("toolchain: %s; functions built with %v", runtime.Version(), buildFlags)
+	t.note("toolchain: %s; functions built with %v", runtime.Version(), slices.Concat(rie.BuildFlags, stripFlags))
 	t.note("rounds: %d cold starts per side; %d rounds of %d warm invokes per side; %d cold and %d warm CREATE-GET-QUERY sequences per side; a %d-record QUERY",
 		c.rounds, c.warmRounds, c.warm, c.jsRounds, c.jsWarm, c.records)
 	t.note("run at %s", time.Now().UTC().Format(time.RFC3339))
@@ -172,7 +173,7 @@ func armSizes(ctx context.Context, w *world) ([]size, error) {
 	for _, n := range names {
 		pkgs = append(pkgs, "./functions/"+n)
 	}
-	paths, err := build(ctx, w.root, w.dir, "linux", "arm64", pkgs)
+	paths, err := build(ctx, w.dir, "linux", "arm64", pkgs)
 	if err != nil {
 		return nil, err
 	}

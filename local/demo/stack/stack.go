@@ -11,8 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -97,37 +95,11 @@ func Functions() ([]string, error) {
 // each at dir/<name>/bootstrap, the layout of a Lambda deployment package. It
 // returns the bootstrap paths by name.
 func Build(ctx context.Context, dir string, names []string) (map[string]string, error) {
-	root, err := rie.ModuleRoot()
-	if err != nil {
-		return nil, err
+	pkgs := make([]string, len(names))
+	for i, n := range names {
+		pkgs[i] = "./functions/" + n
 	}
-	dir, err = filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	out := filepath.Join(dir, ".bin") + string(filepath.Separator)
-	args := []string{"build", "-trimpath", "-tags", "lambda.norpc", "-o", out}
-	for _, n := range names {
-		args = append(args, "./functions/"+n)
-	}
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build ./functions/...: %w\n%s", err, strings.TrimSpace(string(msg)))
-	}
-	paths := make(map[string]string, len(names))
-	for _, n := range names {
-		bootstrap := filepath.Join(dir, n, "bootstrap")
-		if err := os.MkdirAll(filepath.Dir(bootstrap), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.Rename(filepath.Join(out, n), bootstrap); err != nil {
-			return nil, err
-		}
-		paths[n] = bootstrap
-	}
-	return paths, os.Remove(out)
+	return rie.BuildAll(ctx, dir, runtime.GOOS, runtime.GOARCH, pkgs)
 }
 
 // Start runs each bootstrap under its own Runtime Interface Emulator with env
