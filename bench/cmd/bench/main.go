@@ -20,22 +20,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
+
+	"github.com/sfconnect/connector/local/cli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(realMain) }
 
 // config is the command line's choices.
 type config struct {
@@ -65,11 +58,8 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&c.queryRounds, "query-rounds", 3, "walks through each large QUERY result, alternating the sizes")
 	fs.BoolVar(&c.goBench, "go-bench", true, "run the Go benchmarks (handler overhead, QUERY parts)")
 	fs.StringVar(&c.benchtime, "benchtime", "2s", "-benchtime of BenchmarkHandlerOverhead")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if status, ok := cli.Parse(fs, args); !ok {
+		return status
 	}
 	if *quick {
 		c.rounds, c.warm, c.warmRounds, c.jsRounds, c.jsWarm, c.queryRounds, c.benchtime = 4, 100, 2, 2, 20, 1, "300ms"
