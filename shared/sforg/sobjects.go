@@ -47,6 +47,17 @@ func decodeRecord(w http.ResponseWriter, r *http.Request) (map[string]any, bool)
 	return fields, true
 }
 
+// objectRecord resolves the {name} of a path and reads the record body,
+// answering the failure itself.
+func (s *Server) objectRecord(w http.ResponseWriter, r *http.Request) (*Object, map[string]any, bool) {
+	o, ok := s.object(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	fields, ok := decodeRecord(w, r)
+	return o, fields, ok
+}
+
 func writeError(w http.ResponseWriter, err error) {
 	if f, ok := err.(*Failure); ok {
 		writeFailure(w, f)
@@ -57,11 +68,7 @@ func writeError(w http.ResponseWriter, err error) {
 
 // createRecord answers POST /sobjects/{Name}/: 201 {"id","errors":[],"success":true}.
 func (s *Server) createRecord(w http.ResponseWriter, r *http.Request, c *call) {
-	o, ok := s.object(w, r)
-	if !ok {
-		return
-	}
-	fields, ok := decodeRecord(w, r)
+	o, fields, ok := s.objectRecord(w, r)
 	if !ok {
 		return
 	}
@@ -108,11 +115,7 @@ func (s *Server) writeRecord(w http.ResponseWriter, c *call, o *Object, id strin
 
 // updateRecord answers PATCH /sobjects/{Name}/{Id}: 204 and no body.
 func (s *Server) updateRecord(w http.ResponseWriter, r *http.Request, c *call) {
-	o, ok := s.object(w, r)
-	if !ok {
-		return
-	}
-	fields, ok := decodeRecord(w, r)
+	o, fields, ok := s.objectRecord(w, r)
 	if !ok {
 		return
 	}
@@ -193,11 +196,7 @@ func (s *Server) deleteByExternalID(w http.ResponseWriter, r *http.Request, c *c
 // 200 with "created":false (204 before API 46.0) when it updated, 300 when
 // the value matches several records. ?updateOnly=true never inserts.
 func (s *Server) upsert(w http.ResponseWriter, r *http.Request, c *call) {
-	o, ok := s.object(w, r)
-	if !ok {
-		return
-	}
-	fields, ok := decodeRecord(w, r)
+	o, fields, ok := s.objectRecord(w, r)
 	if !ok {
 		return
 	}
