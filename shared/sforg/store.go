@@ -232,33 +232,34 @@ func (s *Store) insertLocked(o *Object, clean map[string]any) string {
 	return id
 }
 
-// lookup resolves a 15- or 18-character id in a path to its row.
-func (s *Store) lookup(o *Object, id string) (*row, error) {
+// lookup resolves an object name and a 15- or 18-character id in a path to
+// the object and the live row, or the error Salesforce answers.
+func (s *Store) lookup(object, id string) (*Object, *row, error) {
+	o, ok := s.objects[strings.ToLower(object)]
+	if !ok {
+		return nil, nil, fail(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+	}
 	id18 := sfid.To18(id)
 	if id18 == "" {
 		// Salesforce reads a path segment that is not an id as the name of an
 		// external id field (/sobjects/{Name}/{Field}/{Value} without a value).
-		return nil, fail(http.StatusNotFound, "NOT_FOUND", "Provided external ID field does not exist or is not accessible: %s", id)
+		return nil, nil, fail(http.StatusNotFound, "NOT_FOUND", "Provided external ID field does not exist or is not accessible: %s", id)
 	}
 	r, ok := s.rows[id18]
 	if !ok || r.object != o {
-		return nil, errNotFound
+		return nil, nil, errNotFound
 	}
 	if r.fields["IsDeleted"] == true {
-		return nil, failFields(http.StatusNotFound, "ENTITY_IS_DELETED", nil, "entity is deleted")
+		return nil, nil, failFields(http.StatusNotFound, "ENTITY_IS_DELETED", nil, "entity is deleted")
 	}
-	return r, nil
+	return o, r, nil
 }
 
 // Get returns a copy of a live record's fields, or only the named ones.
 func (s *Store) Get(object, id string, only []string) (*Object, map[string]any, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	o, ok := s.objects[strings.ToLower(object)]
-	if !ok {
-		return nil, nil, fail(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
-	}
-	r, err := s.lookup(o, id)
+	o, r, err := s.lookup(object, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -288,11 +289,7 @@ func (s *Store) Update(object, id string, fields map[string]any) error {
 
 // updateChecked is Update for a caller holding the write lock.
 func (s *Store) updateChecked(object, id string, fields map[string]any) error {
-	o, ok := s.objects[strings.ToLower(object)]
-	if !ok {
-		return fail(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
-	}
-	r, err := s.lookup(o, id)
+	o, r, err := s.lookup(object, id)
 	if err != nil {
 		return err
 	}
@@ -358,11 +355,7 @@ func (s *Store) Delete(object, id string) error {
 
 // deleteChecked is Delete for a caller holding the write lock.
 func (s *Store) deleteChecked(object, id string) error {
-	o, ok := s.objects[strings.ToLower(object)]
-	if !ok {
-		return fail(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
-	}
-	r, err := s.lookup(o, id)
+	o, r, err := s.lookup(object, id)
 	if err != nil {
 		return err
 	}
