@@ -169,25 +169,38 @@ func settle(results []collectionResult, allOrNone, keepID bool) bool {
 	return false
 }
 
+// runBatch applies do to the records 0..n-1 in one store batch, settles it as
+// allOrNone asks (keepID: whether rolled-back results keep their id), and
+// answers 200 with the results.
+func (s *Server) runBatch(w http.ResponseWriter, n int, allOrNone, keepID bool, do func(tx *batch, i int) collectionResult) {
+	results := make([]collectionResult, n)
+	s.store.batch(func(tx *batch) bool {
+		for i := range results {
+			results[i] = do(tx, i)
+		}
+		return settle(results, allOrNone, keepID)
+	})
+	writeJSON(w, http.StatusOK, results)
+}
+
+// succeeded is the result of a record the batch wrote.
+func succeeded(id string) collectionResult {
+	return collectionResult{ID: id, Success: true, Errors: []collectionError{}}
+}
+
 // collectionCreate answers POST /composite/sobjects.
 func (s *Server) collectionCreate(w http.ResponseWriter, r *http.Request, c *call) {
 	req, objects, ok := s.readCollection(w, r, c)
 	if !ok {
 		return
 	}
-	results := make([]collectionResult, len(req.Records))
-	s.store.batch(func(tx *batch) bool {
-		for i, rec := range req.Records {
-			id, err := tx.insert(objects[i].Name, rec)
-			if err != nil {
-				results[i] = failed("", err)
-				continue
-			}
-			results[i] = collectionResult{ID: id, Success: true, Errors: []collectionError{}}
+	s.runBatch(w, len(req.Records), req.AllOrNone, false, func(tx *batch, i int) collectionResult {
+		id, err := tx.insert(objects[i].Name, req.Records[i])
+		if err != nil {
+			return failed("", err)
 		}
-		return settle(results, req.AllOrNone, false)
+		return succeeded(id)
 	})
-	writeJSON(w, http.StatusOK, results)
 }
 
 // collectionUpdate answers PATCH /composite/sobjects: every record names its
@@ -197,29 +210,21 @@ func (s *Server) collectionUpdate(w http.ResponseWriter, r *http.Request, c *cal
 	if !ok {
 		return
 	}
-	results := make([]collectionResult, len(req.Records))
-	s.store.batch(func(tx *batch) bool {
-		for i, rec := range req.Records {
-			o := objects[i]
-			raw := recordID(rec)
-			id := sfid.To18(raw)
-			switch {
-			case raw == "":
-				results[i] = failed("", fail(http.StatusBadRequest, "MISSING_ARGUMENT", "Id not specified in an update call"))
-				continue
-			case id == "" || !strings.HasPrefix(id, o.KeyPrefix):
-				results[i] = failed("", failFields(http.StatusBadRequest, "MALFORMED_ID", []string{"Id"}, "%s ID: id value of incorrect type: %s", o.Label, raw))
-				continue
-			}
-			if err := tx.update(o.Name, id, rec); err != nil {
-				results[i] = failed(id, crossReference(err))
-				continue
-			}
-			results[i] = collectionResult{ID: id, Success: true, Errors: []collectionError{}}
+	s.runBatch(w, len(req.Records), req.AllOrNone, true, func(tx *batch, i int) collectionResult {
+		o, rec := objects[i], req.Records[i]
+		raw := recordID(rec)
+		id := sfid.To18(raw)
+		switch {
+		case raw == "":
+			return failed("", fail(http.StatusBadRequest, "MISSING_ARGUMENT", "Id not specified in an update call"))
+		case id == "" || !strings.HasPrefix(id, o.KeyPrefix):
+			return failed("", failFields(http.StatusBadRequest, "MALFORMED_ID", []string{"Id"}, "%s ID: id value of incorrect type: %s", o.Label, raw))
 		}
-		return settle(results, req.AllOrNone, true)
+		if err := tx.update(o.Name, id, rec); err != nil {
+			return failed(id, crossReference(err))
+		}
+		return succeeded(id)
 	})
-	writeJSON(w, http.StatusOK, results)
 }
 
 // recordID returns the "id" (any case) of a record body as a string.
@@ -257,23 +262,16 @@ func (s *Server) collectionDelete(w http.ResponseWriter, r *http.Request, c *cal
 		return
 	}
 	allOrNone, _ := strconv.ParseBool(r.URL.Query().Get("allOrNone"))
-	results := make([]collectionResult, len(ids))
-	s.store.batch(func(tx *batch) bool {
-		for i, raw := range ids {
-			id := sfid.To18(raw)
-			if id == "" {
-				results[i] = failed("", failFields(http.StatusBadRequest, "MALFORMED_ID", nil, "malformed id %s", raw))
-				continue
-			}
-			if err := tx.delete(id); err != nil {
-				results[i] = failed(id, crossReference(err))
-				continue
-			}
-			results[i] = collectionResult{ID: id, Success: true, Errors: []collectionError{}}
+	s.runBatch(w, len(ids), allOrNone, true, func(tx *batch, i int) collectionResult {
+		id := sfid.To18(ids[i])
+		if id == "" {
+			return failed("", failFields(http.StatusBadRequest, "MALFORMED_ID", nil, "malformed id %s", ids[i]))
 		}
-		return settle(results, allOrNone, true)
+		if err := tx.delete(id); err != nil {
+			return failed(id, crossReference(err))
+		}
+		return succeeded(id)
 	})
-	writeJSON(w, http.StatusOK, results)
 }
 
 // collectionGet answers GET /composite/sobjects/{Name}?ids=&fields= and its
