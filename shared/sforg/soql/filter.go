@@ -174,7 +174,7 @@ func (e *filterEnv) matcher(col *column, at int, op string, lit Literal) (func(a
 			if !ok {
 				return 0, false
 			}
-			return cmpFloat(n, want), true
+			return cmpNum(n, want), true
 		}), nil
 	case kBool:
 		if lit.Kind != LitBool || op == "LIKE" {
@@ -224,7 +224,7 @@ func (e *filterEnv) matcher(col *column, at int, op string, lit Literal) (func(a
 				if !ok {
 					return 0, false
 				}
-				return cmpInt(ms, want), true
+				return cmpNum(ms, want), true
 			}), nil
 		case lit.Kind == LitRange && op != "LIKE":
 			lo, hi := dateRange(lit.Str, lit.N, e.now)
@@ -234,7 +234,7 @@ func (e *filterEnv) matcher(col *column, at int, op string, lit Literal) (func(a
 				if !ok {
 					return 0, false
 				}
-				return rangePos(cmpInt(ms, lom), cmpInt(ms, him)), true
+				return rangePos(cmpNum(ms, lom), cmpNum(ms, him)), true
 			}), nil
 		}
 		return nil, e.mismatch(col, at)
@@ -376,17 +376,9 @@ func firstWord(q string, pos int) string {
 	return q[pos:end]
 }
 
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpInt(a, b int64) int {
+// cmpNum orders two numbers: -1, 0 or 1. Unlike cmp.Compare it calls NaN
+// equal to everything.
+func cmpNum[T int64 | float64](a, b T) int {
 	switch {
 	case a < b:
 		return -1

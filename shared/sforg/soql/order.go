@@ -82,7 +82,7 @@ func compareKeys(o orderKey, a, b sortKey) int {
 	}
 	var c int
 	if numericKind(o.kind) {
-		c = cmpFloat(a.n, b.n)
+		c = cmpNum(a.n, b.n)
 	} else {
 		c = strings.Compare(a.s, b.s)
 	}
