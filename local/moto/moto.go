@@ -13,13 +13,13 @@ import (
 	"net/http"
 	"os/exec"
 	"strconv"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sfconnect/connector/local/internal/proc"
 )
 
 // ErrMissing reports that moto_server is not on PATH. It comes with Python's
@@ -40,9 +40,7 @@ type Server struct {
 	// AWS_ENDPOINT_URL_SECRETS_MANAGER.
 	URL string
 
-	cmd   *exec.Cmd
-	done  chan struct{}
-	close sync.Once
+	proc *proc.Process
 }
 
 // Start runs moto_server on a free loopback port and returns once it answers
@@ -58,69 +56,35 @@ func Start(ctx context.Context, log io.Writer) (*Server, error) {
 		ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
 	}
-	// The port is picked by binding and releasing it, so another process may
-	// take it in between; moto then exits at once and we try another.
-	var lastErr error
-	for range 3 {
-		s, err := start(ctx, bin, log)
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, lastErr
+	// A port taken between picking and binding makes moto exit at once;
+	// proc.Retry then starts it on another.
+	return proc.Retry(ctx, 3, func() (*Server, error) { return start(ctx, bin, log) })
 }
 
 func start(ctx context.Context, bin string, log io.Writer) (*Server, error) {
-	port, err := freePort()
+	ports, err := proc.FreePorts(1)
 	if err != nil {
 		return nil, err
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	port := strconv.Itoa(ports[0])
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", port)
 	if log == nil {
 		log = io.Discard
 	}
 	cmd.Stdout, cmd.Stderr = log, log
-	// Its own process group, so Close also ends any worker it forks and a
-	// Ctrl-C in the terminal reaches only our process, which then stops it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	p, err := proc.Start(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
-	s := &Server{URL: "http://" + addr, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		_ = cmd.Wait()
-		close(s.done)
-	}()
-
+	s := &Server{URL: "http://" + net.JoinHostPort("127.0.0.1", port), proc: p}
 	client := &http.Client{Timeout: time.Second}
 	defer client.CloseIdleConnections()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		// Any HTTP answer means it serves; unsigned requests land in its S3 handler.
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/", nil)
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			return s, nil
-		}
-		select {
-		case <-s.done:
-			return nil, fmt.Errorf("moto_server exited during start-up: %v", cmd.ProcessState)
-		case <-ctx.Done():
-			s.Close()
-			return nil, fmt.Errorf("moto_server did not answer on %s: %w", addr, ctx.Err())
-		case <-tick.C:
-		}
+	// Any HTTP answer means it serves; unsigned requests land in its S3 handler.
+	if err := p.WaitHTTP(ctx, client, s.URL+"/", 50*time.Millisecond); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("moto_server %w", err)
 	}
+	return s, nil
 }
 
 // SecretsManager returns a Secrets Manager client for endpoint (moto's, or
@@ -166,18 +130,6 @@ func (s *Server) Env() map[string]string {
 
 // Close stops moto_server, and anything it forked, and waits for it.
 func (s *Server) Close() error {
-	s.close.Do(func() {
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.done
-	})
+	s.proc.Stop()
 	return nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

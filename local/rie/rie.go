@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sfconnect/connector/local/internal/proc"
 )
 
 // InstallCommand is how the pinned emulator gets into <module root>/bin.
@@ -83,12 +85,10 @@ type Emulator struct {
 	// URL is the invoke endpoint, for clients other than Invoke (the Node harness).
 	URL string
 
-	cmd    *exec.Cmd
-	done   chan struct{} // closed when the process has exited
+	proc   *proc.Process
 	client *http.Client
 
 	invokeMu sync.Mutex // the emulator crashes on overlapping invokes
-	close    sync.Once
 }
 
 // Start runs the emulator for opts.Bootstrap on two free loopback ports and
@@ -114,24 +114,13 @@ func Start(ctx context.Context, opts Options) (*Emulator, error) {
 		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 	}
-	// The ports are picked by binding and releasing them, so another process can
-	// grab one in between; the emulator then exits at once and we try again.
-	var lastErr error
-	for range 3 {
-		e, err := start(ctx, binary, bootstrap, opts)
-		if err == nil {
-			return e, nil
-		}
-		lastErr = err
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, lastErr
+	// A port taken between picking and binding makes the emulator exit at
+	// once; proc.Retry then starts it on others.
+	return proc.Retry(ctx, 3, func() (*Emulator, error) { return start(ctx, binary, bootstrap, opts) })
 }
 
 func start(ctx context.Context, binary, bootstrap string, opts Options) (*Emulator, error) {
-	ports, err := freePorts(2)
+	ports, err := proc.FreePorts(2)
 	if err != nil {
 		return nil, fmt.Errorf("rie: %w", err)
 	}
@@ -149,50 +138,18 @@ func start(ctx context.Context, binary, bootstrap string, opts Options) (*Emulat
 		log = io.Discard
 	}
 	cmd.Stdout, cmd.Stderr = log, log
-	newProcessGroup(cmd)
-	if err := cmd.Start(); err != nil {
+	p, err := proc.Start(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("rie: start %s: %w", binary, err)
 	}
-
-	e := &Emulator{
-		URL:    "http://" + emulatorAddr + invokePath,
-		cmd:    cmd,
-		done:   make(chan struct{}),
-		client: &http.Client{},
-	}
-	go func() {
-		_ = cmd.Wait()
-		close(e.done)
-	}()
-	if err := e.waitReady(ctx, "http://"+emulatorAddr+"/"); err != nil {
+	e := &Emulator{URL: "http://" + emulatorAddr + invokePath, proc: p, client: &http.Client{}}
+	// The root is a path the emulator answers with 404 without starting the
+	// function, so readiness costs no invoke.
+	if err := p.WaitHTTP(ctx, e.client, "http://"+emulatorAddr+"/", 10*time.Millisecond); err != nil {
 		e.Close()
-		return nil, err
+		return nil, fmt.Errorf("rie: emulator %w", err)
 	}
 	return e, nil
-}
-
-// waitReady polls a path the emulator answers with 404 without starting the
-// function, so readiness costs no invoke.
-func (e *Emulator) waitReady(ctx context.Context, url string) error {
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return fmt.Errorf("rie: %w", err)
-		}
-		if resp, err := e.client.Do(req); err == nil {
-			resp.Body.Close()
-			return nil
-		}
-		select {
-		case <-e.done:
-			return fmt.Errorf("rie: emulator exited during start-up: %v", e.cmd.ProcessState)
-		case <-ctx.Done():
-			return fmt.Errorf("rie: emulator did not answer: %w", ctx.Err())
-		case <-tick.C:
-		}
-	}
 }
 
 // Invoke sends one event and waits for the function's answer. Concurrent calls
@@ -202,7 +159,7 @@ func (e *Emulator) Invoke(ctx context.Context, payload []byte) (InvokeResult, er
 	e.invokeMu.Lock()
 	defer e.invokeMu.Unlock()
 	select {
-	case <-e.done:
+	case <-e.proc.Exited():
 		return InvokeResult{}, errors.New("rie: emulator is not running")
 	default:
 	}
@@ -244,11 +201,8 @@ func parseResult(status int, body []byte) InvokeResult {
 
 // Close stops the emulator and the function it started, and waits for both.
 func (e *Emulator) Close() error {
-	e.close.Do(func() {
-		killProcessGroup(e.cmd)
-		<-e.done
-		e.client.CloseIdleConnections()
-	})
+	e.proc.Stop()
+	e.client.CloseIdleConnections()
 	return nil
 }
 
@@ -325,20 +279,6 @@ func ModuleRoot() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-// freePorts asks the kernel for n distinct free loopback ports.
-func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close() // held until all are picked, so they differ
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // Build compiles a function package for the host into dir/bootstrap the way

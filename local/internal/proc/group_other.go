@@ -1,6 +1,6 @@
 //go:build !unix
 
-package rie
+package proc
 
 import "os/exec"
 

@@ -1,15 +1,15 @@
 //go:build unix
 
-package rie
+package proc
 
 import (
 	"os/exec"
 	"syscall"
 )
 
-// newProcessGroup puts the emulator in its own process group, so Close also
-// ends the function process it forks (which would otherwise hold the log pipe
-// open and outlive the test).
+// newProcessGroup puts the child in its own process group, so Stop also ends
+// what it forks (the emulator's function, moto's workers), which would
+// otherwise hold the log pipe open and outlive the caller.
 func newProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
