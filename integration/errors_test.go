@@ -6,7 +6,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -102,16 +101,4 @@ func merge(layers ...map[string]string) map[string]string {
 		maps.Copy(out, m)
 	}
 	return out
-}
-
-// syncWriter serialises writes from the emulator's output-copying goroutines.
-type syncWriter struct {
-	mu sync.Mutex
-	w  *strings.Builder
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }

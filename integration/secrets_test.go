@@ -46,9 +46,9 @@ func TestSecretsManager(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logins := org.Logins()
-			var logs strings.Builder
+			var logs rie.Buffer
 			e := rie.StartTest(t, rie.Options{Bootstrap: bootstraps(t)["query"], FunctionName: "query",
-				Env: stack.FunctionEnv(tt.secretID, secrets), Log: &syncWriter{w: &logs}})
+				Env: stack.FunctionEnv(tt.secretID, secrets), Log: &logs})
 			res, err := e.Invoke(t.Context(), event)
 			if err != nil {
 				t.Fatal(err)

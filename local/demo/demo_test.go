@@ -1,15 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/sfconnect/connector/local/demo/stack"
+	"github.com/sfconnect/connector/local/rie"
 )
 
 // TestDemo runs the demo as `make demo` does: the org, a real moto_server,
@@ -17,7 +16,7 @@ import (
 // is skipped without moto or the emulator, unless CI is set.
 func TestDemo(t *testing.T) {
 	stack.Require(t)
-	var out lockedBuffer
+	var out rie.Buffer
 	o := options{out: &out, log: io.Discard}
 
 	e, err := up(t.Context(), o)
@@ -134,27 +133,4 @@ func TestStoryEvents(t *testing.T) {
 			t.Errorf("step %d (%s): %v", i+1, st.title, err)
 		}
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *lockedBuffer) Reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.Reset()
 }

@@ -1,10 +1,8 @@
 package rie
 
 import (
-	"bytes"
 	"errors"
 	"os"
-	"sync"
 	"testing"
 )
 
@@ -14,9 +12,9 @@ import (
 // pipeline, not a reason to pass.
 func StartTest(t testing.TB, opts Options) *Emulator {
 	t.Helper()
-	var log *lockedBuffer
+	var log *Buffer
 	if opts.Log == nil {
-		log = &lockedBuffer{}
+		log = &Buffer{}
 		opts.Log = log
 	}
 	e, err := Start(t.Context(), opts)
@@ -59,22 +57,4 @@ func BuildTest(t testing.TB, pkg string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// lockedBuffer collects output written from the process-copying goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"regexp"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/sfconnect/connector/local/rie"
@@ -81,7 +79,7 @@ var (
 // stops it.
 func coldStart(ctx context.Context, f function, event []byte) (cold, error) {
 	var c cold
-	var log lockedBuffer
+	var log rie.Buffer
 	f.log = &log
 	start := time.Now()
 	e, err := f.start(ctx)
@@ -104,22 +102,4 @@ func coldStart(ctx context.Context, f function, event []byte) (cold, error) {
 	c.init, _ = strconv.ParseFloat(m[1], 64)
 	c.handler, _ = strconv.ParseFloat(h[1], 64)
 	return c, nil
-}
-
-// lockedBuffer collects output written by the emulator's copying goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
