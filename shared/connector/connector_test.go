@@ -116,6 +116,14 @@ func invoke(t *testing.T, h handler, event string) result {
 
 func invokeCtx(ctx context.Context, t *testing.T, h handler, event string) result {
 	t.Helper()
+	_, r := invokeRaw(ctx, t, h, event)
+	return r
+}
+
+// invokeRaw is invokeCtx that also returns the output's bytes as the Lambda
+// returns them (nil for an error).
+func invokeRaw(ctx context.Context, t *testing.T, h handler, event string) ([]byte, result) {
+	t.Helper()
 	body, err := lambda.NewHandler(Handler(h)).Invoke(ctx, []byte(event))
 	var r result
 	if err != nil {
@@ -124,12 +132,12 @@ func invokeCtx(ctx context.Context, t *testing.T, h handler, event string) resul
 			t.Fatalf("got error %T %v, want messages.InvokeResponse_Error", err, err)
 		}
 		r.ErrorType, r.ErrorMessage = ie.Type, ie.Message
-		return r
+		return nil, r
 	}
 	if err := json.Unmarshal(body, &r.Output); err != nil {
 		t.Fatalf("output %s: %v", body, err)
 	}
-	return r
+	return body, r
 }
 
 // mustOK fails the test unless the invoke succeeded with the status.

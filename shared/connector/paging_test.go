@@ -2,7 +2,6 @@ package connector
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/sforg"
@@ -31,20 +29,7 @@ func seedAccounts(t *testing.T, org *sforg.Server, n int) {
 // returns them, to measure them against the budget.
 func rawInvoke(t *testing.T, h handler, event string) ([]byte, result) {
 	t.Helper()
-	body, err := lambda.NewHandler(Handler(h)).Invoke(t.Context(), []byte(event))
-	var r result
-	if err != nil {
-		var ie messages.InvokeResponse_Error
-		if !errors.As(err, &ie) {
-			t.Fatalf("got error %T %v, want messages.InvokeResponse_Error", err, err)
-		}
-		r.ErrorType, r.ErrorMessage = ie.Type, ie.Message
-		return nil, r
-	}
-	if err := json.Unmarshal(body, &r.Output); err != nil {
-		t.Fatalf("output %s: %v", body, err)
-	}
-	return body, r
+	return invokeRaw(t.Context(), t, h, event)
 }
 
 // queryResult is salesforceResult of a QUERY output.
