@@ -3,11 +3,11 @@ package connector
 import (
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/internal/testclock"
 	"github.com/sfconnect/connector/shared/salesforce"
 )
 
@@ -129,29 +129,11 @@ func TestAPIUsageReported(t *testing.T) {
 	}
 }
 
-// testClock is a settable clock for the usage guard's cool-down.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // TestAPIUsageThreshold runs the org up to its daily limit with a 90%
 // threshold: calls fail fast once usage reaches 90%, one call per cool-down
 // goes through to read the usage again, and calls flow again once it fell.
 func TestAPIUsageThreshold(t *testing.T) {
-	clock := &testClock{t: time.Now()}
+	clock := testclock.New(time.Now())
 	w := setup(t, func(o *salesforce.Options, _ map[string]string) {
 		o.APIUsageLimitPercent = 90
 		o.BreakerCooldown = time.Minute
@@ -168,7 +150,7 @@ func TestAPIUsageThreshold(t *testing.T) {
 	requests := w.org.Requests("*")
 	blocked := list()
 	wantError(t, blocked, faults.CircuitBreakerOpen, "not sent: the org has used 9 of its 10 daily API requests (90.00%), at or over the 90% set by SALESFORCE_API_USAGE_LIMIT_PERCENT")
-	clock.advance(59 * time.Second)
+	clock.Advance(59 * time.Second)
 	wantError(t, list(), faults.CircuitBreakerOpen, "not sent")
 	if n := w.org.Requests("*"); n != requests {
 		t.Fatalf("got %d requests while blocked, want none", n-requests)
@@ -176,7 +158,7 @@ func TestAPIUsageThreshold(t *testing.T) {
 
 	// After the cool-down one call goes through; it reads 10/10 (and, the
 	// allocation being used up, gets Salesforce's 403).
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	probe := list()
 	mustOK(t, probe, "200")
 	if u := probe.SalesforceAPIUsage; u == nil || u.Used != 10 || u.Percent != 100 {
@@ -187,7 +169,7 @@ func TestAPIUsageThreshold(t *testing.T) {
 	// The allocation grows (or the 24-hour window moves on): the next probe
 	// sees 11/1000 and calls flow again.
 	w.org.SetDailyLimit(1000)
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	mustOK(t, list(), "200")
 	mustOK(t, list(), "200")
 

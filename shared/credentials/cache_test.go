@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/internal/testclock"
 )
 
 // countingSource returns a Config whose Username is "user-<n>" for the n-th load,
@@ -41,28 +42,10 @@ func (s *countingSource) fail(err error) {
 	s.mu.Unlock()
 }
 
-// fakeClock is the Cache's now seam.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newTestCache(src Source, ttl time.Duration) (*Cache, *fakeClock) {
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+func newTestCache(src Source, ttl time.Duration) (*Cache, *testclock.Clock) {
+	clock := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	c := NewCache(src, ttl)
-	c.now = clock.now
+	c.now = clock.Now
 	return c, clock
 }
 
@@ -81,9 +64,9 @@ func TestCacheTTL(t *testing.T) {
 	src := &countingSource{}
 	c, clock := newTestCache(src, time.Minute)
 	mustLoad(t, c, "user-1")
-	clock.advance(59 * time.Second)
+	clock.Advance(59 * time.Second)
 	mustLoad(t, c, "user-1")
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	mustLoad(t, c, "user-2")
 	mustLoad(t, c, "user-2")
 	if got := src.loads.Load(); got != 2 {
@@ -100,9 +83,9 @@ func TestCacheDefaultTTL(t *testing.T) {
 	src := &countingSource{}
 	c, clock := newTestCache(src, 0)
 	mustLoad(t, c, "user-1")
-	clock.advance(DefaultTTL - time.Nanosecond)
+	clock.Advance(DefaultTTL - time.Nanosecond)
 	mustLoad(t, c, "user-1")
-	clock.advance(time.Nanosecond)
+	clock.Advance(time.Nanosecond)
 	mustLoad(t, c, "user-2")
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/internal/testclock"
 )
 
 // staleInstance is an org's instance whose kept-alive connections go stale on
@@ -72,17 +73,10 @@ func (s *staleInstance) freeze() {
 	}
 }
 
-// clock is a settable time source for the client.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC).UnixNano())
-	return c
+// newClock is a settable time source for the client.
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 }
-func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
-func (c *clock) opt(o *Options)          { o.Now = c.now }
 func createdAnswer(t *testing.T) http.HandlerFunc {
 	return status(t, http.StatusCreated, "create_success_response.json")
 }
@@ -113,13 +107,13 @@ func TestStaleConnectionBeforeCreate(t *testing.T) {
 			inst := newStaleInstance(t, o)
 			clk := newClock()
 			c, _ := newClient(t, o, func(opts *Options) {
-				clk.opt(opts)
+				opts.Now = clk.Now
 				opts.IdleReset = tt.idleReset
 			})
 			if _, err := get(c, t.Context()); err != nil { // opens the pooled connection
 				t.Fatal(err)
 			}
-			clk.advance(tt.pause)
+			clk.Advance(tt.pause)
 			if tt.freeze {
 				inst.freeze()
 			}
@@ -150,11 +144,11 @@ func TestStaleConnectionIdempotent(t *testing.T) {
 	o := newOrg(t, script(okRecord(t), func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	inst := newStaleInstance(t, o)
 	clk := newClock()
-	c, _ := newClient(t, o, clk.opt)
+	c, _ := newClient(t, o, func(opts *Options) { opts.Now = clk.Now })
 	if _, err := get(c, t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	clk.advance(10 * time.Minute) // idle, the session still valid
+	clk.Advance(10 * time.Minute) // idle, the session still valid
 	inst.freeze()
 	var stats Stats
 	resp, err := c.UpdateRecord(WithStats(t.Context(), &stats), "Account", accountID, []byte(`{"Name":"B"}`))

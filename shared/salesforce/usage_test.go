@@ -4,12 +4,12 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/internal/testclock"
 )
 
 func TestParseLimitInfo(t *testing.T) {
@@ -90,27 +90,9 @@ func newUsageOrg(t *testing.T) *usageOrg {
 	return u
 }
 
-// usageClock is a settable time for the guard's cool-down.
-type usageClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *usageClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *usageClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestUsageGuard(t *testing.T) {
 	o := newUsageOrg(t)
-	clk := &usageClock{t: time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC))
 	c, _ := newClient(t, o.org, func(opts *Options) {
 		opts.APIUsageLimitPercent = 90
 		opts.BreakerCooldown = 30 * time.Second
@@ -123,7 +105,7 @@ func TestUsageGuard(t *testing.T) {
 	steps := []struct {
 		name      string
 		usage     string        // what Salesforce reports from this step on
-		wait      time.Duration // usageClock advance before the call
+		wait      time.Duration // clock advance before the call
 		wantCode  faults.Code
 		wantCalls int32 // API calls the org has seen after the step
 	}{
@@ -140,7 +122,7 @@ func TestUsageGuard(t *testing.T) {
 		if s.usage != "" {
 			o.usage.Store(s.usage)
 		}
-		clk.advance(s.wait)
+		clk.Advance(s.wait)
 		err := getAccount()
 		if faults.CodeOf(err) != s.wantCode {
 			t.Fatalf("%s: got error %v, want code %q", s.name, err, s.wantCode)

@@ -12,9 +12,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sfconnect/connector/shared/internal/testclock"
 )
 
 // orgClient is an org on loopback plus a session for calling it over HTTP.
@@ -507,26 +508,8 @@ func TestQueryChildSubquery(t *testing.T) {
 	}
 }
 
-// clock is a settable time source safe for concurrent use.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestQueryLocatorLifetime(t *testing.T) {
-	clk := &clock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	c := startOrgClient(t, Options{Now: clk.Now})
 	for i := range 250 {
 		c.insert("Account", map[string]any{"Name": fmt.Sprintf("Life %03d", i)})
@@ -558,17 +541,17 @@ func TestQueryLocatorLifetime(t *testing.T) {
 
 	t.Run("idle for 15 minutes is still open, longer expires", func(t *testing.T) {
 		next := open()
-		clk.Add(15 * time.Minute)
+		clk.Advance(15 * time.Minute)
 		if status, body := c.do("GET", next, nil, nil); status != http.StatusOK {
 			t.Fatalf("after 15m: status %d: %s", status, body)
 		}
-		clk.Add(15*time.Minute + time.Second)
+		clk.Advance(15*time.Minute + time.Second)
 		status, body := c.do("GET", next, nil, nil)
 		wantError(t, status, body, http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator")
 	})
 
 	t.Run("an eleventh cursor releases the oldest", func(t *testing.T) {
-		clk.Add(time.Hour) // every earlier cursor has expired
+		clk.Advance(time.Hour) // every earlier cursor has expired
 		var urls []string
 		for range 11 {
 			urls = append(urls, open())

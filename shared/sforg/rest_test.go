@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sfconnect/connector/shared/internal/testclock"
 	"github.com/sfconnect/connector/shared/sfid"
 	"github.com/sfconnect/connector/shared/sforg"
 	"github.com/sfconnect/connector/shared/sforg/soql"
@@ -544,15 +544,8 @@ func TestDescribe(t *testing.T) {
 	}
 }
 
-// clock is a settable time source.
-type clock struct{ now atomic.Int64 }
-
-func (c *clock) Now() time.Time          { return time.Unix(0, c.now.Load()) }
-func (c *clock) Advance(d time.Duration) { c.now.Add(int64(d)) }
-
 func TestSessionExpiry(t *testing.T) {
-	c := &clock{}
-	c.now.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
+	c := testclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	o := newOrg(t, sforg.Options{SessionTTL: time.Hour, Now: c.Now})
 	path := "/services/data/v45.0/limits"
 	steps := []struct {
