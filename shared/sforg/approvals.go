@@ -81,10 +81,8 @@ func (s *Server) approvals() *approvalBook { return s.book }
 // approvalRoutes seeds the default process and serves /process/approvals/.
 func (s *Server) approvalRoutes() {
 	s.seedApprovals()
-	for _, p := range []string{"/services/data/{version}/process/approvals", "/services/data/{version}/process/approvals/{$}"} {
-		s.mux.Handle("GET "+p, s.api("approvals", s.listApprovals))
-		s.mux.Handle("POST "+p, s.api("approvals", s.processApprovals))
-	}
+	s.handle("GET /services/data/{version}/process/approvals", s.api("approvals", s.listApprovals))
+	s.handle("POST /services/data/{version}/process/approvals", s.api("approvals", s.processApprovals))
 }
 
 // seedApprovals defines DefaultApprovalProcess once, and puts back the

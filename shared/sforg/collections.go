@@ -92,14 +92,12 @@ func (s *Server) collectionRoutes() {
 		"PATCH":  s.api(RouteCollectionUpdate, s.collectionUpdate),
 		"DELETE": s.api(RouteCollectionDelete, s.collectionDelete),
 	})
-	s.mux.HandleFunc("/services/data/{version}/composite/sobjects", dml)
-	s.mux.HandleFunc("/services/data/{version}/composite/sobjects/{$}", dml)
+	s.handle("/services/data/{version}/composite/sobjects", dml)
 	get := s.byMethod(map[string]http.HandlerFunc{
 		"GET":  s.api(RouteCollectionGet, s.collectionGet),
 		"POST": s.api(RouteCollectionGet, s.collectionGet),
 	})
-	s.mux.HandleFunc("/services/data/{version}/composite/sobjects/{name}", get)
-	s.mux.HandleFunc("/services/data/{version}/composite/sobjects/{name}/{$}", get)
+	s.handle("/services/data/{version}/composite/sobjects/{name}", get)
 }
 
 // collectionRequest is the body of a create or update.

@@ -34,18 +34,8 @@ const (
 // queryRoutes serves query, queryAll and query locators.
 func (s *Server) queryRoutes() {
 	q := &queryAPI{s: s, cursors: newCursors(s.opts.Now)}
-	for _, p := range []string{
-		"GET /services/data/{version}/query",
-		"GET /services/data/{version}/query/{$}",
-	} {
-		s.mux.Handle(p, s.api("query", q.query(false)))
-	}
-	for _, p := range []string{
-		"GET /services/data/{version}/queryAll",
-		"GET /services/data/{version}/queryAll/{$}",
-	} {
-		s.mux.Handle(p, s.api("query", q.query(true)))
-	}
+	s.handle("GET /services/data/{version}/query", s.api("query", q.query(false)))
+	s.handle("GET /services/data/{version}/queryAll", s.api("query", q.query(true)))
 	// nextRecordsUrl always says /query/, even for queryAll (D-qall); a locator
 	// under /queryAll/ is accepted as well.
 	s.mux.Handle("GET /services/data/{version}/query/{locator}", s.api("query", q.more))

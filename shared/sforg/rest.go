@@ -3,7 +3,7 @@ package sforg
 // The REST wrapper every /services/data/vNN.N/* route goes through, including
 // those registered by query.go, approvals.go and metadata.go:
 //
-//	s.mux.HandleFunc("GET /services/data/{version}/query", s.api("query", s.query))
+//	s.handle("GET /services/data/{version}/query", s.api("query", s.query))
 //	func (s *Server) query(w http.ResponseWriter, r *http.Request, c *call) { ... }
 //
 // Before the handler runs, the wrapper has counted the request under its route,
@@ -158,36 +158,30 @@ func (s *Server) APIUsage() (used, limit int) {
 // restRoutes registers the REST resources served here. Patterns carry no
 // method: byMethod answers Salesforce's 405 METHOD_NOT_ALLOWED itself.
 func (s *Server) restRoutes() {
-	versions := func(w http.ResponseWriter, r *http.Request) { s.guarded(RouteVersions, styleREST, w, r, s.versions) }
-	s.mux.HandleFunc("/services/data", versions)
-	s.mux.HandleFunc("/services/data/{$}", versions)
+	versions := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.guarded(RouteVersions, styleREST, w, r, s.versions) })
+	s.handle("/services/data", versions)
 
 	resources := s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteResources, s.resources)})
-	s.mux.HandleFunc("/services/data/{version}", resources)
-	s.mux.HandleFunc("/services/data/{version}/{$}", resources)
+	s.handle("/services/data/{version}", resources)
 
 	global := s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteDescribeGlobal, s.describeGlobal)})
-	s.mux.HandleFunc("/services/data/{version}/sobjects", global)
-	s.mux.HandleFunc("/services/data/{version}/sobjects/{$}", global)
+	s.handle("/services/data/{version}/sobjects", global)
 
 	sobject := s.byMethod(map[string]http.HandlerFunc{
 		"GET":  s.api(RouteSObjectInfo, s.sobjectInfo),
 		"POST": s.api(RouteCreate, s.createRecord),
 	})
-	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}", sobject)
-	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}/{$}", sobject)
+	s.handle("/services/data/{version}/sobjects/{name}", sobject)
 
 	describe := s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteDescribe, s.describe)})
-	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}/describe", describe)
-	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}/describe/{$}", describe)
+	s.handle("/services/data/{version}/sobjects/{name}/describe", describe)
 
 	record := s.byMethod(map[string]http.HandlerFunc{
 		"GET":    s.api(RouteGet, s.getRecord),
 		"PATCH":  s.api(RouteUpdate, s.updateRecord),
 		"DELETE": s.api(RouteDelete, s.deleteRecord),
 	})
-	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}/{id}", record)
-	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}/{id}/{$}", record)
+	s.handle("/services/data/{version}/sobjects/{name}/{id}", record)
 
 	external := s.byMethod(map[string]http.HandlerFunc{
 		"GET":    s.api(RouteGet, s.getByExternalID),
@@ -197,8 +191,7 @@ func (s *Server) restRoutes() {
 	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}/{field}/{value}", external)
 
 	limits := s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteLimits, s.limits)})
-	s.mux.HandleFunc("/services/data/{version}/limits", limits)
-	s.mux.HandleFunc("/services/data/{version}/limits/{$}", limits)
+	s.handle("/services/data/{version}/limits", limits)
 
 	s.mux.HandleFunc("/services/apexrest/", s.apexREST)
 

@@ -212,6 +212,13 @@ func (s *Server) routes() {
 	s.adminRoutes()      // admin.go: fault injection, counters, reset, seed
 }
 
+// handle registers h for pattern ("[METHOD ]/path") with and without a trailing
+// slash, as Salesforce answers both (/sobjects/Account and /sobjects/Account/).
+func (s *Server) handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.mux.Handle(pattern+"/{$}", h)
+}
+
 // newSession issues an access token (also a valid SOAP session id).
 func (s *Server) newSession(userID string) string {
 	s.mu.Lock()
