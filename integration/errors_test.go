@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sfconnect/connector/local/rie"
-	"github.com/sfconnect/connector/shared/sforg"
+	"github.com/sfconnect/connector/sforg"
 )
 
 // TestErrorTypes checks that each error of the catalogue leaves the emulator

@@ -10,8 +10,8 @@ import (
 
 	"github.com/sfconnect/connector/local/demo/stack"
 	"github.com/sfconnect/connector/local/rie"
-	"github.com/sfconnect/connector/shared/sforg"
-	"github.com/sfconnect/connector/shared/sforg/soql"
+	"github.com/sfconnect/connector/sforg"
+	"github.com/sfconnect/connector/sforg/soql"
 )
 
 // fixture is what the samples' placeholders are replaced with: records of the

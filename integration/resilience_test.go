@@ -11,7 +11,7 @@ import (
 
 	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/local/rie"
-	"github.com/sfconnect/connector/shared/sforg"
+	"github.com/sfconnect/connector/sforg"
 )
 
 // TestNoDuplicateUnderEmulator drops the connection of a create or an approval

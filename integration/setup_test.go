@@ -14,7 +14,7 @@ import (
 	"github.com/sfconnect/connector/local/demo/stack"
 	"github.com/sfconnect/connector/local/rie"
 	"github.com/sfconnect/connector/shared/sfid"
-	"github.com/sfconnect/connector/shared/sforg"
+	"github.com/sfconnect/connector/sforg"
 )
 
 // The functions are built once per test binary, on first use, into a folder

@@ -16,7 +16,7 @@ import (
 	"github.com/sfconnect/connector/local/demo/stack"
 	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/local/rie"
-	"github.com/sfconnect/connector/shared/sforg"
+	"github.com/sfconnect/connector/sforg"
 )
 
 // options are the command line's choices.

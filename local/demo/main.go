@@ -1,7 +1,7 @@
 // Command demo runs the connector end to end on this machine, the way it runs
 // when deployed, with local stand-ins for what a laptop lacks:
 //
-//   - a Salesforce org: the emulator of shared/sforg, in this process;
+//   - a Salesforce org: the emulator of sforg, in this process;
 //   - AWS Secrets Manager: a real moto_server, holding the secret
 //     sfconnect/salesforce with the org's eight SALESFORCE_* settings;
 //   - AWS Lambda: every function built for this host and run under the Lambda

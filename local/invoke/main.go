@@ -36,7 +36,7 @@ import (
 	"time"
 
 	"github.com/sfconnect/connector/local/rie"
-	"github.com/sfconnect/connector/shared/sforg"
+	"github.com/sfconnect/connector/sforg"
 )
 
 func main() {

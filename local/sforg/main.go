@@ -32,7 +32,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sfconnect/connector/shared/sforg"
+	"github.com/sfconnect/connector/sforg"
 )
 
 func main() {

@@ -14,9 +14,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/salesforce"
-	"github.com/sfconnect/connector/shared/sforg"
 )
 
 // overheadBench is a warm GET two ways against one in-process org: through

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/faults"
-	"github.com/sfconnect/connector/shared/sforg"
 )
 
 // encodedLen is the length of b inside a JSON string as encode writes it.

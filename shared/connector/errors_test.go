@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce"
-	"github.com/sfconnect/connector/shared/sforg"
 )
 
 // action is one function with a valid event and the org route it calls.

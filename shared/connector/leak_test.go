@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/salesforce"
-	"github.com/sfconnect/connector/shared/sforg"
 )
 
 // Canary credentials: distinctive, so that any trace of them is found.

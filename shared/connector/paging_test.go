@@ -10,8 +10,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/faults"
-	"github.com/sfconnect/connector/shared/sforg"
 )
 
 // seedAccounts stores n Accounts straight into the org (no API calls), named

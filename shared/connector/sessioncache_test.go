@@ -4,9 +4,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sfconnect/connector/local/moto"
+	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/sessionstore"
-	"github.com/sfconnect/connector/shared/sessionstore/sessionstoretest"
-	"github.com/sfconnect/connector/shared/sforg"
 )
 
 // TestSharedSessionCacheFromEnv builds 20 execution environments the way a
@@ -14,14 +14,14 @@ import (
 // against one org and one DynamoDB table (moto): invoked at once they log in
 // once, and once more after Salesforce revokes the session.
 func TestSharedSessionCacheFromEnv(t *testing.T) {
-	endpoint := sessionstoretest.StartMoto(t)
+	endpoint := moto.StartSerialTest(t)
 	// The AWS SDK reads its settings from the process environment.
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	table := sessionstoretest.NewTable(t, sessionstoretest.Client(endpoint))
+	table := moto.NewTable(t, moto.DynamoDB(endpoint), "sessions", sessionstore.AttrKey, sessionstore.AttrExpiry)
 
 	org, err := sforg.Start(sforg.Options{})
 	if err != nil {

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sfconnect/connector/sforg"
+	"github.com/sfconnect/connector/sforg/soql"
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce"
-	"github.com/sfconnect/connector/shared/sforg"
-	"github.com/sfconnect/connector/shared/sforg/soql"
 )
 
 // defineInvoice adds Invoice__c with a unique external id (Invoice_Number__c),

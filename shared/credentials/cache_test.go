@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfconnect/connector/internal/testclock"
 	"github.com/sfconnect/connector/shared/faults"
-	"github.com/sfconnect/connector/shared/internal/testclock"
 )
 
 // countingSource returns a Config whose Username is "user-<n>" for the n-th load,

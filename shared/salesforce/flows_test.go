@@ -16,9 +16,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
-	"github.com/sfconnect/connector/shared/sforg"
 )
 
 // Keys for the JWT bearer tests: generating one is slow, so each is made once.

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfconnect/connector/internal/testclock"
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
-	"github.com/sfconnect/connector/shared/internal/testclock"
 )
 
 // staleInstance is an org's instance whose kept-alive connections go stale on

@@ -11,10 +11,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/sfconnect/connector/local/moto"
+	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/sessionstore"
-	"github.com/sfconnect/connector/shared/sessionstore/sessionstoretest"
-	"github.com/sfconnect/connector/shared/sforg"
 )
 
 // countedAPI counts the DynamoDB reads of one execution environment.
@@ -33,11 +33,11 @@ func (c countedAPI) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts
 // DynamoDB table: they log in once, and once more after Salesforce revokes the
 // session.
 func TestFleetSharesOneLogin(t *testing.T) {
-	db := sessionstoretest.Client(sessionstoretest.StartMoto(t))
+	db := moto.DynamoDB(moto.StartSerialTest(t))
 	for _, flow := range []string{credentials.FlowPassword, credentials.FlowClientCredentials, credentials.FlowJWT, credentials.FlowSOAP} {
 		t.Run(flow, func(t *testing.T) {
 			org := startOrg(t, nil)
-			table := sessionstoretest.NewTable(t, db)
+			table := moto.NewTable(t, db, "sessions", sessionstore.AttrKey, sessionstore.AttrExpiry)
 			var gets atomic.Int64
 			const n = 20
 			fleet := make([]*Client, n)

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sfconnect/connector/internal/testclock"
 	"github.com/sfconnect/connector/shared/faults"
-	"github.com/sfconnect/connector/shared/internal/testclock"
 )
 
 func TestParseLimitInfo(t *testing.T) {

@@ -18,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/sessionstore"
-	"github.com/sfconnect/connector/shared/sessionstore/sessionstoretest"
 )
 
 // logins is a login function that counts its calls and hands out numbered
@@ -78,9 +78,9 @@ type fixture struct {
 // tables returns a function that makes a fresh table on one moto_server,
 // which lives as long as the test t.
 func tables(t *testing.T) func(t *testing.T) fixture {
-	client := sessionstoretest.Client(sessionstoretest.StartMoto(t))
+	client := moto.DynamoDB(moto.StartSerialTest(t))
 	return func(t *testing.T) fixture {
-		return fixture{client: client, table: sessionstoretest.NewTable(t, client)}
+		return fixture{client: client, table: moto.NewTable(t, client, "sessions", sessionstore.AttrKey, sessionstore.AttrExpiry)}
 	}
 }
 

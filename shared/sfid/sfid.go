@@ -1,9 +1,8 @@
-// Package sfid validates and builds Salesforce record ids and API names. Both the
+// Package sfid validates Salesforce record ids and API names. Both the
 // connector (to keep input out of URL paths) and the org emulator use it.
 package sfid
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 )
@@ -57,27 +56,13 @@ func To18(id string) string {
 	return id[:15] + Suffix(id[:15])
 }
 
-// New builds the 18-character id of the n-th record with a key prefix such as
-// "001". The fourth to sixth characters ("000" plus pod letters) follow the shape
-// of real ids; n is encoded in base 62 in the remaining nine characters.
-func New(prefix string, pod string, n uint64) string {
-	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	if len(prefix) != 3 || len(pod) != 3 {
-		panic(fmt.Sprintf("sfid: bad prefix %q or pod %q", prefix, pod))
-	}
-	var body [9]byte
-	for i := 8; i >= 0; i-- {
-		body[i] = digits[n%62]
-		n /= 62
-	}
-	id15 := prefix + pod + string(body[:])
-	return id15 + Suffix(id15)
-}
-
 var baseName = regexp.MustCompile(`^[A-Za-z](?:[A-Za-z0-9]|_[A-Za-z0-9])*$`)
 var namespace = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,14}$`)
 
-// Suffixes of custom API names the connector accepts (see SALESFORCE-PROTOCOL.md §10).
+// Suffixes of custom API names the connector accepts: __c (custom object or
+// field), __x (external object), __mdt (custom metadata type), __e (platform
+// event), __b (big object), __kav (knowledge article version), and the
+// __Share, __History, __Feed and __ChangeEvent companions of a custom object.
 var customSuffixes = map[string]bool{"c": true, "x": true, "mdt": true, "e": true, "b": true, "kav": true, "Share": true, "History": true, "Feed": true, "ChangeEvent": true}
 
 // ValidName reports whether s is a valid sObject or field API name: a standard

@@ -39,20 +39,6 @@ func TestValid(t *testing.T) {
 	}
 }
 
-func TestNewIsValidAndDistinct(t *testing.T) {
-	seen := map[string]bool{}
-	for n := uint64(0); n < 1000; n++ {
-		id := New("001", "5g0", n)
-		if !Valid(id) || len(id) != 18 || id[:3] != "001" {
-			t.Fatalf("New(%d) = %q, not a valid Account id", n, id)
-		}
-		if seen[id] {
-			t.Fatalf("New(%d) = %q repeats", n, id)
-		}
-		seen[id] = true
-	}
-}
-
 func TestValidName(t *testing.T) {
 	tests := []struct {
 		name string

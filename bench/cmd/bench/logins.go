@@ -12,7 +12,7 @@ import (
 	"github.com/sfconnect/connector/shared/connector"
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/salesforce"
-	"github.com/sfconnect/connector/shared/sforg"
+	"github.com/sfconnect/connector/sforg"
 )
 
 // concurrentLogins starts a fresh connector in this process, configured as a

@@ -9,7 +9,7 @@ import (
 
 	"github.com/sfconnect/connector/local/demo/stack"
 	"github.com/sfconnect/connector/local/rie"
-	"github.com/sfconnect/connector/shared/sforg"
+	"github.com/sfconnect/connector/sforg"
 )
 
 // largeSOQL is the large query: what statemachine/query-paging.asl.json's

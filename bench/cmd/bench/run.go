@@ -15,7 +15,7 @@ import (
 	"github.com/sfconnect/connector/local/demo/stack"
 	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/local/rie"
-	"github.com/sfconnect/connector/shared/sforg"
+	"github.com/sfconnect/connector/sforg"
 )
 
 // world is what every measurement shares: one org, one moto holding the

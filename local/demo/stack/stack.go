@@ -1,5 +1,5 @@
 // Package stack starts what a local run of the connector needs, the same
-// pieces a deployment has: a Salesforce org (the emulator in shared/sforg),
+// pieces a deployment has: a Salesforce org (the emulator in sforg),
 // Secrets Manager (a real moto_server) holding the Salesforce secret, and the
 // functions, built for this host and each running under the Lambda Runtime
 // Interface Emulator with the configuration template.yaml gives them. The demo

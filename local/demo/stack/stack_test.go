@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sfconnect/connector/shared/sforg"
+	"github.com/sfconnect/connector/sforg"
 )
 
 func TestSecretString(t *testing.T) {

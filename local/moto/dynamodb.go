@@ -1,0 +1,81 @@
+package moto
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awscreds "github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// StartSerialTest runs moto_server for a test, as StartTest does, and returns
+// the endpoint to use: a loopback proxy in front of it that passes one request
+// at a time. DynamoDB applies each conditional write atomically; moto serves
+// requests on threads without locking the item, and was seen to let two of
+// twenty simultaneous attribute_not_exists writes succeed. Serialised, it
+// behaves as DynamoDB does, so tests that count the winners of a conditional
+// write use this endpoint.
+func StartSerialTest(t testing.TB) string {
+	t.Helper()
+	target, err := url.Parse(StartTest(t).URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// DynamoDB returns a DynamoDB client for endpoint with the static test
+// credentials.
+func DynamoDB(endpoint string) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		Region:       Region,
+		Credentials:  awscreds.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
+		BaseEndpoint: aws.String(endpoint),
+	})
+}
+
+var tables atomic.Int64
+
+// NewTable creates an on-demand table named prefix-N with the string partition
+// key key and, when ttl is not "", time to live on the attribute ttl (the shape
+// of template.yaml's tables), and returns its name.
+func NewTable(t testing.TB, client *dynamodb.Client, prefix, key, ttl string) string {
+	t.Helper()
+	name := fmt.Sprintf("%s-%d", prefix, tables.Add(1))
+	_, err := client.CreateTable(t.Context(), &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(key), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(key), KeyType: types.KeyTypeHash}},
+	})
+	if err != nil {
+		t.Fatalf("creating table %s: %v", name, err)
+	}
+	if ttl == "" {
+		return name
+	}
+	_, err = client.UpdateTimeToLive(t.Context(), &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(name),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(ttl), Enabled: aws.Bool(true)},
+	})
+	if err != nil {
+		t.Fatalf("enabling TTL on %s: %v", name, err)
+	}
+	return name
+}
