@@ -1,7 +1,7 @@
 package sforg
 
 // Approval processes and the REST resource /services/data/vNN.N/process/approvals/
-// (SALESFORCE-PROTOCOL.md §5).
+// (docs/salesforce-protocol.md §5).
 //
 // State lives in the store as Salesforce keeps it, so SOQL sees it:
 //   - ProcessDefinition (04a): one row per approval process (Type Approval, State Active|Inactive).

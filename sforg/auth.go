@@ -28,7 +28,7 @@ const (
 	nsPartner         = "urn:partner.soap.sforce.com"
 	nsEnterprise      = "urn:enterprise.soap.sforce.com"
 	nsFaultPartner    = "urn:fault.partner.soap.sforce.com"
-	nsFaultEnterprise = "urn:fault.enterprise.soap.sforce.com" // unconfirmed (SALESFORCE-PROTOCOL.md §1.5)
+	nsFaultEnterprise = "urn:fault.enterprise.soap.sforce.com" // unconfirmed (docs/salesforce-protocol.md §1.5)
 	grantJWT          = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 	// soapLoginRetired is the first API version without login() (Winter '26).
 	soapLoginRetired = 65
@@ -306,7 +306,7 @@ func (s *Server) soapLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.opts.DisableSOAPLogin {
 		// Unconfirmed: the fault an org with "Enable SOAP API login()" turned
-		// off sends (SALESFORCE-PROTOCOL.md §1.5); INVALID_OPERATION is this
+		// off sends (docs/salesforce-protocol.md §1.5); INVALID_OPERATION is this
 		// emulator's choice.
 		fault("sf:INVALID_OPERATION", "INVALID_OPERATION", "SOAP API login() is disabled by default in this org.")
 		return

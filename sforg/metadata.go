@@ -1,6 +1,6 @@
 package sforg
 
-// The Metadata API's createMetadata for CustomObject (SALESFORCE-PROTOCOL.md
+// The Metadata API's createMetadata for CustomObject (docs/salesforce-protocol.md
 // §6.1): POST /services/Soap/m/{version}[/{orgId}] with the session id in the
 // SOAP SessionHeader (an OAuth access token or a SOAP login session: both are
 // sessions here). A created object is defined in the store at once, so REST and

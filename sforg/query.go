@@ -15,7 +15,7 @@ import (
 	"github.com/sfconnect/connector/shared/sfid"
 )
 
-// Paging rules of the REST query resource (SALESFORCE-PROTOCOL.md §4, D-qopt):
+// Paging rules of the REST query resource (docs/salesforce-protocol.md §4):
 // a batch holds 2,000 records unless Sforce-Query-Options asks for 200..2,000.
 const (
 	defaultBatchSize = 2000

@@ -43,7 +43,7 @@ var (
 	errLimit    = fail(http.StatusForbidden, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
 	errNotFound = fail(http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 	// Retired versions (7.0-30.0) answer 410 GONE, as Salesforce documents for
-	// retired API versions (SALESFORCE-PROTOCOL.md §1.6). The error code and
+	// retired API versions (docs/salesforce-protocol.md §1.6). The error code and
 	// message of the body are unconfirmed: this is the status table's wording.
 	errRetired = fail(http.StatusGone, "GONE", "The requested resource has been retired or removed.")
 )
@@ -233,7 +233,7 @@ func (s *Server) byMethod(handlers map[string]http.HandlerFunc) http.HandlerFunc
 }
 
 // methodNotAllowed words a 405 as Salesforce does (wording unconfirmed,
-// SALESFORCE-PROTOCOL.md §11).
+// docs/salesforce-protocol.md §11).
 func methodNotAllowed(method string, allowed []string) *Failure {
 	return fail(http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "HTTP Method '%s' not allowed. Allowed are %s", method, strings.Join(allowed, ","))
 }

@@ -22,7 +22,7 @@ type recordResult struct {
 
 // upsertCreatedField is the first API version whose upsert answers carry
 // "created" and whose updates answer 200 with a body instead of 204
-// (unconfirmed boundary, SALESFORCE-PROTOCOL.md §3).
+// (unconfirmed boundary, docs/salesforce-protocol.md §3).
 const upsertCreatedField = 46.0
 
 // object resolves the {name} of a path, answering 404 NOT_FOUND itself.

@@ -23,7 +23,7 @@ type Paging struct {
 }
 
 // Paging inputs. Salesforce serves 200 to 2,000 records a page (Sforce-Query-Options
-// batchSize, SALESFORCE-PROTOCOL.md §4), so no page, and no maxRecords, is smaller
+// batchSize, docs/salesforce-protocol.md §4), so no page, and no maxRecords, is smaller
 // than 200: fewer records is a LIMIT in the SOQL.
 const (
 	minPageSize   = 200

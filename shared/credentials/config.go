@@ -61,7 +61,7 @@ var Keys = []string{
 // The authentication flows Validate knows. A new flow is one entry in flowKeys.
 //
 // The username-password flow and SOAP login() are being retired
-// (SALESFORCE-PROTOCOL.md §1.2, §1.5); the client credentials and JWT bearer
+// (docs/salesforce-protocol.md §1.2, §1.5); the client credentials and JWT bearer
 // flows are the ones that keep working.
 const (
 	FlowPassword          = "password"           // OAuth 2.0 username-password, the default
@@ -226,7 +226,7 @@ func flowNames() []string {
 	return names
 }
 
-// minVersion is the oldest API version Salesforce still serves (SALESFORCE-PROTOCOL.md
+// minVersion is the oldest API version Salesforce still serves (docs/salesforce-protocol.md
 // §1.6: 21.0–30.0 were retired in Summer '25).
 const minVersion = 31
 

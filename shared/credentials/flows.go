@@ -11,7 +11,7 @@ import (
 )
 
 // The audiences of a JWT bearer assertion for Salesforce's own login servers
-// (SALESFORCE-PROTOCOL.md §1.4).
+// (docs/salesforce-protocol.md §1.4).
 const (
 	AudienceProduction = "https://login.salesforce.com"
 	AudienceSandbox    = "https://test.salesforce.com"

@@ -145,7 +145,7 @@ func (c *Client) flowOf(cfg credentials.Config) string {
 	}
 }
 
-// passwordLogin is the OAuth 2.0 username-password flow (SALESFORCE-PROTOCOL.md §1.1).
+// passwordLogin is the OAuth 2.0 username-password flow (docs/salesforce-protocol.md §1.1).
 func (c *Client) passwordLogin(ctx context.Context, cfg credentials.Config) (*token, *rejection, error) {
 	return c.oauthLogin(ctx, cfg, "OAuth token request", url.Values{
 		"grant_type":    {"password"},
@@ -157,7 +157,7 @@ func (c *Client) passwordLogin(ctx context.Context, cfg credentials.Config) (*to
 }
 
 // clientCredentialsLogin is the OAuth 2.0 client credentials flow
-// (SALESFORCE-PROTOCOL.md §1.3): the session belongs to the connected app's
+// (docs/salesforce-protocol.md §1.3): the session belongs to the connected app's
 // run-as user. Salesforce serves it only on the org's My Domain.
 func (c *Client) clientCredentialsLogin(ctx context.Context, cfg credentials.Config) (*token, *rejection, error) {
 	if err := cfg.Validate(credentials.FlowClientCredentials); err != nil {
@@ -174,10 +174,10 @@ func (c *Client) clientCredentialsLogin(ctx context.Context, cfg credentials.Con
 const grantJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 // assertionLifetime is how long a JWT bearer assertion is valid: Salesforce
-// accepts about three minutes (SALESFORCE-PROTOCOL.md §1.4).
+// accepts about three minutes (docs/salesforce-protocol.md §1.4).
 const assertionLifetime = 3 * time.Minute
 
-// jwtLogin is the OAuth 2.0 JWT bearer flow (SALESFORCE-PROTOCOL.md §1.4): an
+// jwtLogin is the OAuth 2.0 JWT bearer flow (docs/salesforce-protocol.md §1.4): an
 // RS256 assertion that the connected app's certificate verifies, for the user
 // in sub, whom an admin pre-authorised for the app.
 func (c *Client) jwtLogin(ctx context.Context, cfg credentials.Config) (*token, *rejection, error) {
@@ -245,13 +245,13 @@ func (c *Client) oauthLogin(ctx context.Context, cfg credentials.Config, name st
 }
 
 // soapNamespaces maps the WSDL letter of a SOAP login URL to its namespace
-// (SALESFORCE-PROTOCOL.md §1.5): u is the partner WSDL, c the enterprise one.
+// (docs/salesforce-protocol.md §1.5): u is the partner WSDL, c the enterprise one.
 var soapNamespaces = map[string]string{
 	"u": "urn:partner.soap.sforce.com",
 	"c": "urn:enterprise.soap.sforce.com",
 }
 
-// soapLogin is SOAP login() (SALESFORCE-PROTOCOL.md §1.5). The sessionId is used
+// soapLogin is SOAP login() (docs/salesforce-protocol.md §1.5). The sessionId is used
 // as a bearer token; the instance is serverUrl's scheme and host.
 func (c *Client) soapLogin(ctx context.Context, cfg credentials.Config) (*token, *rejection, error) {
 	version, err := credentials.NormalizeVersion(cfg.Version)

@@ -30,7 +30,7 @@ type NameField struct {
 }
 
 // CreateCustomObject creates a custom object with the Metadata API's createMetadata
-// call (SOAP, SALESFORCE-PROTOCOL.md §6.1) at {instance}/services/Soap/m/{version}.
+// call (SOAP, docs/salesforce-protocol.md §6.1) at {instance}/services/Soap/m/{version}.
 //
 // The answer is 200 with the SaveResult as JSON, {"fullName","success","errors"},
 // also when success is false (Salesforce reports per-item failures that way). A
