@@ -1,12 +1,6 @@
 // Command create is the Lambda function that creates one Salesforce record (CREATE).
 package main
 
-import (
-	"github.com/aws/aws-lambda-go/lambda"
+import "github.com/sfconnect/connector/shared/connector"
 
-	"github.com/sfconnect/connector/shared/connector"
-)
-
-func main() {
-	lambda.Start(connector.Handler(connector.MustFromEnv().Create))
-}
+func main() { connector.Main("create") }

@@ -1,12 +1,6 @@
 // Command delete is the Lambda function that deletes one Salesforce record (DELETE).
 package main
 
-import (
-	"github.com/aws/aws-lambda-go/lambda"
+import "github.com/sfconnect/connector/shared/connector"
 
-	"github.com/sfconnect/connector/shared/connector"
-)
-
-func main() {
-	lambda.Start(connector.Handler(connector.MustFromEnv().Delete))
-}
+func main() { connector.Main("delete") }

@@ -1,12 +1,6 @@
 // Command get is the Lambda function that reads one Salesforce record (GET).
 package main
 
-import (
-	"github.com/aws/aws-lambda-go/lambda"
+import "github.com/sfconnect/connector/shared/connector"
 
-	"github.com/sfconnect/connector/shared/connector"
-)
-
-func main() {
-	lambda.Start(connector.Handler(connector.MustFromEnv().Get))
-}
+func main() { connector.Main("get") }

@@ -1,12 +1,6 @@
 // Command update is the Lambda function that updates one Salesforce record (UPDATE).
 package main
 
-import (
-	"github.com/aws/aws-lambda-go/lambda"
+import "github.com/sfconnect/connector/shared/connector"
 
-	"github.com/sfconnect/connector/shared/connector"
-)
-
-func main() {
-	lambda.Start(connector.Handler(connector.MustFromEnv().Update))
-}
+func main() { connector.Main("update") }

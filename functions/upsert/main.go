@@ -2,12 +2,6 @@
 // record by an external id (UPSERT).
 package main
 
-import (
-	"github.com/aws/aws-lambda-go/lambda"
+import "github.com/sfconnect/connector/shared/connector"
 
-	"github.com/sfconnect/connector/shared/connector"
-)
-
-func main() {
-	lambda.Start(connector.Handler(connector.MustFromEnv().Upsert))
-}
+func main() { connector.Main("upsert") }

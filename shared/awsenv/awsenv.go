@@ -7,7 +7,6 @@ package awsenv
 
 import (
 	"errors"
-	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,14 +17,11 @@ import (
 // Lambda always sets them; a local run must (the demo and tests do).
 var ErrNoCredentials = errors.New("no AWS credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 
-// Load returns the configuration from the process environment: AWS_REGION (or
-// AWS_DEFAULT_REGION), and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-// AWS_SESSION_TOKEN as Lambda exports them for the execution role.
-func Load() (aws.Config, error) {
-	return load(os.Getenv)
-}
-
-func load(getenv func(string) string) (aws.Config, error) {
+// Load returns the configuration from the environment read through getenv
+// (os.Getenv in a function): AWS_REGION (or AWS_DEFAULT_REGION), and
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN as Lambda
+// exports them for the execution role.
+func Load(getenv func(string) string) (aws.Config, error) {
 	region := getenv("AWS_REGION")
 	if region == "" {
 		region = getenv("AWS_DEFAULT_REGION")
@@ -41,11 +37,7 @@ func load(getenv func(string) string) (aws.Config, error) {
 // Endpoint returns the endpoint override for a service, from the SDK's standard
 // variables: AWS_ENDPOINT_URL_<SERVICE> (e.g. SECRETS_MANAGER, DYNAMODB), else
 // AWS_ENDPOINT_URL; nil when neither is set. Tests point the clients at moto with it.
-func Endpoint(service string) *string {
-	return endpoint(os.Getenv, service)
-}
-
-func endpoint(getenv func(string) string, service string) *string {
+func Endpoint(getenv func(string) string, service string) *string {
 	for _, key := range []string{"AWS_ENDPOINT_URL_" + strings.ToUpper(service), "AWS_ENDPOINT_URL"} {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
 			return aws.String(v)

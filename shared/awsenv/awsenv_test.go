@@ -7,7 +7,7 @@ import (
 
 func TestLoad(t *testing.T) {
 	env := map[string]string{"AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "tok"}
-	cfg, err := load(func(k string) string { return env[k] })
+	cfg, err := Load(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,11 +19,11 @@ func TestLoad(t *testing.T) {
 		t.Errorf("got %+v, %v, want the environment's credentials", creds, err)
 	}
 	env["AWS_REGION"] = "us-east-2"
-	if cfg, _ := load(func(k string) string { return env[k] }); cfg.Region != "us-east-2" {
+	if cfg, _ := Load(func(k string) string { return env[k] }); cfg.Region != "us-east-2" {
 		t.Errorf("got region %q, want AWS_REGION to win", cfg.Region)
 	}
 	delete(env, "AWS_SECRET_ACCESS_KEY")
-	if _, err := load(func(k string) string { return env[k] }); !errors.Is(err, ErrNoCredentials) {
+	if _, err := Load(func(k string) string { return env[k] }); !errors.Is(err, ErrNoCredentials) {
 		t.Errorf("got %v, want ErrNoCredentials", err)
 	}
 }
@@ -39,7 +39,7 @@ func TestEndpoint(t *testing.T) {
 		{map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:3"}, ""},
 	}
 	for _, tt := range tests {
-		got := endpoint(func(k string) string { return tt.env[k] }, "secrets_manager")
+		got := Endpoint(func(k string) string { return tt.env[k] }, "secrets_manager")
 		if (got == nil && tt.want != "") || (got != nil && *got != tt.want) {
 			t.Errorf("env %v: got %v, want %q", tt.env, got, tt.want)
 		}

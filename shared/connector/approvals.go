@@ -11,28 +11,9 @@ import (
 	"github.com/sfconnect/connector/shared/sfid"
 )
 
-// ApprovalList is the APPROVAL_LIST action: no input, the org's approval
-// process definitions out.
-func (c *Connector) ApprovalList(ctx context.Context, event []byte) ([]byte, error) {
-	return c.run(ctx, "APPROVAL_LIST", false, func(ctx context.Context, sf *salesforce.Client, _ *input) (*salesforce.Response, error) {
-		return sf.ListApprovals(ctx)
-	}, event)
-}
-
-// ApprovalSubmit is the APPROVAL_SUBMIT action: a ProcessRequest (or a whole
-// {"requests":[...]} body) in salesforcePayload, the ProcessResults out.
-func (c *Connector) ApprovalSubmit(ctx context.Context, event []byte) ([]byte, error) {
-	return c.run(ctx, "APPROVAL_SUBMIT", false, approval("Submit"), event)
-}
-
-// ApprovalApprove is the APPROVAL_APPROVE action; contextId is the work item id.
-func (c *Connector) ApprovalApprove(ctx context.Context, event []byte) ([]byte, error) {
-	return c.run(ctx, "APPROVAL_APPROVE", false, approval("Approve"), event)
-}
-
-// ApprovalReject is the APPROVAL_REJECT action; contextId is the work item id.
-func (c *Connector) ApprovalReject(ctx context.Context, event []byte) ([]byte, error) {
-	return c.run(ctx, "APPROVAL_REJECT", false, approval("Reject"), event)
+// listApprovals lists the org's approval process definitions.
+func listApprovals(ctx context.Context, sf *salesforce.Client, _ *input) (*salesforce.Response, error) {
+	return sf.ListApprovals(ctx)
 }
 
 // approval returns the call of one approval action: it sets actionType on every

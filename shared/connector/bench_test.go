@@ -52,11 +52,8 @@ func newOverheadBench(b *testing.B) *overheadBench {
 	// written (to nowhere) rather than switched off.
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	c := New(salesforce.New(salesforce.Options{
-		Logger: log,
-		Credentials: credentials.NewCache(credentials.LookupEnv(func(k string) (string, bool) {
-			v, ok := settings[k]
-			return v, ok
-		}), time.Hour),
+		Logger:      log,
+		Credentials: credentials.NewCache(credentials.Static(settings), time.Hour),
 	}), log)
 	c.metrics = io.Discard
 	o := &overheadBench{

@@ -1,51 +1,22 @@
 package connector
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/settings"
 )
-
-// The output budget. Step Functions fails an execution whose state passes
-// 256 KB (262,144 bytes), and no Catch can save it; a Task's result is merged
-// into the state, so every output stays under a budget that leaves room for the
-// rest of the state. The budget is measured on the whole encoded output, the
-// JSON the function returns.
-const (
-	EnvOutputBudget     = "SALESFORCE_OUTPUT_BUDGET"
-	DefaultOutputBudget = 240_000
-	MaxOutputBudget     = 262_144
-	MinOutputBudget     = 4_096
-)
-
-// budgetFromEnv reads SALESFORCE_OUTPUT_BUDGET, a byte count.
-func budgetFromEnv(getenv func(string) string) (int, error) {
-	v := strings.TrimSpace(getenv(EnvOutputBudget))
-	if v == "" {
-		return DefaultOutputBudget, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < MinOutputBudget || n > MaxOutputBudget {
-		return DefaultOutputBudget, fmt.Errorf("%s: %q is not a byte count from %d to %d", EnvOutputBudget, v, MinOutputBudget, MaxOutputBudget)
-	}
-	return n, nil
-}
-
-// budgetHints tell a user how to get an action's output under the budget.
-var budgetHints = map[string]string{
-	"QUERY": ": page it with pageSize, maxRecords and cursor",
-	"GET":   ": name only the fields you need in fields",
-}
 
 // overBudget is the error of an output that does not fit. It is UNKNOWN_ERROR:
 // the call was valid and succeeded, and a retry would give the same answer, so
 // it must not be a code a workflow retries; the message says what to change.
-func overBudget(action string, size, budget int) error {
+func overBudget(a *Action, size, budget int) error {
+	hint := ""
+	if a.Hint != "" {
+		hint = ": " + a.Hint
+	}
 	return faults.New(faults.UnknownError, "%s output is %d bytes, over the %d-byte output budget (%s)%s",
-		action, size, budget, EnvOutputBudget, budgetHints[action])
+		a.Name, size, budget, settings.OutputBudget, hint)
 }
 
 // escapedLen is the length of b once encoded inside a JSON string by encode

@@ -3,11 +3,13 @@ package connector
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/settings"
 )
 
 // encodedLen is the length of b inside a JSON string as encode writes it.
@@ -35,38 +37,6 @@ func FuzzEscapedLen(f *testing.F) {
 	})
 }
 
-func TestBudgetFromEnv(t *testing.T) {
-	tests := []struct {
-		value   string
-		want    int
-		wantErr bool
-	}{
-		{"", DefaultOutputBudget, false},
-		{"100000", 100000, false},
-		{" 262144 ", MaxOutputBudget, false},
-		{"4096", MinOutputBudget, false},
-		{"262145", DefaultOutputBudget, true},
-		{"4095", DefaultOutputBudget, true},
-		{"240KB", DefaultOutputBudget, true},
-		{"-1", DefaultOutputBudget, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.value, func(t *testing.T) {
-			got, err := budgetFromEnv(func(k string) string {
-				if k == EnvOutputBudget {
-					return tt.value
-				}
-				return ""
-			})
-			if got != tt.want || (err != nil) != tt.wantErr {
-				t.Errorf("got %d, %v; want %d, error %v", got, err, tt.want, tt.wantErr)
-			}
-		})
-	}
-}
-
-// TestFromEnvBudgetAndUsageLimit reads the two variables through FromEnv: a bad
-// value is the configuration error every invoke reports.
 func TestFromEnvBudgetAndUsageLimit(t *testing.T) {
 	org, err := sforg.Start(sforg.Options{})
 	if err != nil {
@@ -79,9 +49,9 @@ func TestFromEnvBudgetAndUsageLimit(t *testing.T) {
 		wantBudget int
 		wantErr    string
 	}{
-		{"defaults", nil, DefaultOutputBudget, ""},
-		{"both set", map[string]string{EnvOutputBudget: "120000", "SALESFORCE_API_USAGE_LIMIT_PERCENT": "90"}, 120000, ""},
-		{"budget too large", map[string]string{EnvOutputBudget: "300000"}, 0, EnvOutputBudget},
+		{"defaults", nil, settings.DefaultOutputBudget, ""},
+		{"both set", map[string]string{settings.OutputBudget: "120000", "SALESFORCE_API_USAGE_LIMIT_PERCENT": "90"}, 120000, ""},
+		{"budget too large", map[string]string{settings.OutputBudget: "300000"}, 0, settings.OutputBudget},
 		{"limit over 100", map[string]string{"SALESFORCE_API_USAGE_LIMIT_PERCENT": "150"}, 0, "SALESFORCE_API_USAGE_LIMIT_PERCENT"},
 	}
 	for _, tt := range tests {
@@ -90,7 +60,7 @@ func TestFromEnvBudgetAndUsageLimit(t *testing.T) {
 			for k, v := range tt.env {
 				env[k] = v
 			}
-			c, err := FromEnv(t.Context(), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+			c, err := FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, io.Discard)
 			if tt.wantErr != "" {
 				if faults.CodeOf(err) != faults.UnknownError || !strings.Contains(faults.MessageOf(err), tt.wantErr) {
 					t.Fatalf("got %v, want UNKNOWN_ERROR naming %s", err, tt.wantErr)

@@ -7,24 +7,28 @@ package connector
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/sfconnect/connector/shared/awsenv"
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce"
+	"github.com/sfconnect/connector/shared/salesforce/session"
 	"github.com/sfconnect/connector/shared/sessionstore"
+	"github.com/sfconnect/connector/shared/settings"
 )
 
 // Output is the contract's result. UPDATE and DELETE leave SalesforceResult out
@@ -57,40 +61,55 @@ func New(client *salesforce.Client, log *slog.Logger) *Connector {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Connector{client: client, log: log, budget: DefaultOutputBudget}
+	return &Connector{client: client, log: log, budget: settings.DefaultOutputBudget}
 }
 
-// FromEnv builds a Connector from the process environment (see the README's
-// configuration table). It does no network I/O: the secret and the session are
-// fetched on the first invoke.
-func FromEnv(ctx context.Context, lookup func(string) (string, bool)) (*Connector, error) {
-	log := NewLogger(os.Stdout, lookup)
-	getenv := func(k string) string { v, _ := lookup(k); return v }
-	creds, err := credentials.FromLookupEnv(ctx, lookup)
+// FromEnv builds a Connector from the environment read through lookup
+// (os.LookupEnv): package settings parses it, and this wires the clients
+// (see README "Configuration"). Log lines and metrics lines go to out
+// (standard output in a function, which Lambda sends to CloudWatch Logs). It
+// does no network I/O: the secret and the session are fetched on the first
+// invoke.
+func FromEnv(lookup func(string) (string, bool), out io.Writer) (*Connector, error) {
+	s, err := settings.Read(lookup)
+	log := NewLogger(out, s.LogLevel)
 	if err != nil {
 		return &Connector{log: log, initErr: err}, err
 	}
-	opts, err := salesforce.OptionsFromEnv(getenv)
-	budget, budgetErr := budgetFromEnv(getenv)
-	usageLimit, usageErr := salesforce.APIUsageLimitFromEnv(getenv)
-	if err = errors.Join(err, budgetErr, usageErr); err != nil {
-		err = faults.Wrap(faults.UnknownError, err, "invalid configuration: %v", err)
-		return &Connector{log: log, initErr: err}, err
-	}
-	opts.Credentials = creds
+	getenv := func(k string) string { v, _ := lookup(k); return v }
+	opts := s.Client
 	opts.Logger = log
-	opts.APIUsageLimitPercent = usageLimit
-	if table := strings.TrimSpace(getenv(sessionstore.EnvTable)); table != "" {
-		// One login for every execution environment (see the README).
-		store, err := sessionstore.Open(ctx, table, log)
+	var creds *credentials.Cache
+	if s.SecretID == "" {
+		creds = credentials.NewCache(credentials.Static(s.Credentials), s.SecretTTL)
+	} else {
+		awsCfg, err := awsenv.Load(getenv)
 		if err != nil {
+			err = faults.Wrap(faults.MissingToken, err, "cannot read secret %q: %v", s.SecretID, err)
 			return &Connector{log: log, initErr: err}, err
 		}
-		opts.TokenStore = store
+		src := credentials.SecretsManager(secretsmanager.NewFromConfig(awsCfg, func(o *secretsmanager.Options) {
+			o.BaseEndpoint = awsenv.Endpoint(getenv, "SECRETS_MANAGER")
+		}), s.SecretID)
+		src.DefaultFlow = s.AuthFlow
+		creds = credentials.NewCache(src, s.SecretTTL)
+	}
+	opts.Credentials = creds
+	if s.SessionTable != "" {
+		// One login for every execution environment (see the README).
+		awsCfg, err := awsenv.Load(getenv)
+		if err != nil {
+			err = faults.Wrap(faults.UnknownError, err, "cannot use the session table %q: %v", s.SessionTable, err)
+			return &Connector{log: log, initErr: err}, err
+		}
+		db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.Endpoint(getenv, "DYNAMODB") })
+		store := sessionstore.New(db, sessionstore.Options{Table: s.SessionTable, Logger: log})
+		ttl := cmp.Or(opts.TokenTTL, salesforce.DefaultTokenTTL)
+		opts.Share = func(next session.Source) session.Source { return store.Shared(next, ttl) }
 	}
 	c := New(salesforce.New(opts), log)
-	c.budget = budget
-	c.metrics = os.Stdout // Lambda sends it to CloudWatch Logs, which reads the EMF lines
+	c.budget = s.OutputBudget
+	c.metrics = out // CloudWatch Logs reads the EMF lines
 	return c, nil
 }
 
@@ -98,19 +117,15 @@ func FromEnv(ctx context.Context, lookup func(string) (string, bool)) (*Connecto
 // the process: every invoke then returns it as a typed error a workflow can Catch,
 // which is easier to see than a crash loop at init.
 func MustFromEnv() *Connector {
-	c, err := FromEnv(context.Background(), os.LookupEnv)
+	c, err := FromEnv(os.LookupEnv, os.Stdout)
 	if err != nil {
 		c.log.Error("configuration", "error", faults.MessageOf(err), "errorType", string(faults.CodeOf(err)))
 	}
 	return c
 }
 
-// NewLogger returns the JSON logger of the functions, at LOG_LEVEL (default info).
-func NewLogger(w *os.File, lookup func(string) (string, bool)) *slog.Logger {
-	level := slog.LevelInfo
-	if v, ok := lookup("LOG_LEVEL"); ok {
-		_ = level.UnmarshalText([]byte(strings.TrimSpace(v)))
-	}
+// NewLogger returns the JSON logger of the functions.
+func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
@@ -122,25 +137,13 @@ type Handler func(ctx context.Context, event []byte) ([]byte, error)
 // Invoke implements lambda.Handler.
 func (h Handler) Invoke(ctx context.Context, event []byte) ([]byte, error) { return h(ctx, event) }
 
-// call is one action's work: the Salesforce request and the output it gives.
-type call func(ctx context.Context, c *salesforce.Client, in *input) (*salesforce.Response, error)
-
-// pagedCall is a call that also gives the output's paging state (QUERY).
-type pagedCall func(ctx context.Context, c *salesforce.Client, in *input) (*salesforce.Response, *Paging, error)
-
-// run is the one handler path of every action: decode, validate, call, shape the
-// output, log, and turn any error into the catalogue's Lambda error.
-func (c *Connector) run(ctx context.Context, action string, statusOnly bool, fn call, event []byte) ([]byte, error) {
-	return c.runPaged(ctx, action, statusOnly, func(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.Response, *Paging, error) {
-		resp, err := fn(ctx, sf, in)
-		return resp, nil, err
-	}, event)
-}
-
-// runPaged is run for a pagedCall. Besides the output it enforces the output
-// budget on the encoded output and reports the org's API usage: in the output,
-// on the log line and as an EMF metrics line.
-func (c *Connector) runPaged(ctx context.Context, action string, statusOnly bool, fn pagedCall, event []byte) (_ []byte, err error) {
+// run is the one handler path of every action: decode, validate, call, shape
+// the output, log, and turn any error into the catalogue's Lambda error.
+// Besides the output it enforces the output budget on the encoded output and
+// reports the org's API usage: in the output, on the log line and as an EMF
+// metrics line.
+func (c *Connector) run(ctx context.Context, a *Action, event []byte) (_ []byte, err error) {
+	action := a.Name
 	var out *Output
 	start := time.Now()
 	var stats salesforce.Stats
@@ -164,12 +167,12 @@ func (c *Connector) runPaged(ctx context.Context, action string, statusOnly bool
 	if err != nil {
 		return nil, err
 	}
-	resp, paging, err := fn(salesforce.WithStats(ctx, &stats), c.client, in)
+	resp, paging, err := a.call(c, salesforce.WithStats(ctx, &stats), in)
 	if err != nil {
 		return nil, err
 	}
 	out = &Output{SalesforceStatus: strconv.Itoa(resp.Status), Paging: paging}
-	if !statusOnly || resp.Status >= 300 {
+	if !a.StatusOnly || resp.Status >= 300 {
 		out.SalesforceResult = string(resp.Body)
 	}
 	if u, ok := stats.APIUsage(); ok {
@@ -177,7 +180,7 @@ func (c *Connector) runPaged(ctx context.Context, action string, statusOnly bool
 	}
 	body, err := encode(out)
 	if err == nil && len(body) > c.budget {
-		err = overBudget(action, len(body), c.budget)
+		err = overBudget(a, len(body), c.budget)
 	}
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/salesforce"
+	"github.com/sfconnect/connector/shared/salesforce/transport"
 )
 
 // handler is the signature every action method shares.
@@ -76,13 +77,15 @@ func setup(t *testing.T, tune ...func(*salesforce.Options, map[string]string)) *
 // a breaker that does not open unless a test asks for it.
 func quickOptions(log *slog.Logger) salesforce.Options {
 	return salesforce.Options{
-		Timeout:         2 * time.Second,
-		MaxAttempts:     3,
-		RetryBaseDelay:  time.Millisecond,
-		RetryMaxDelay:   5 * time.Millisecond,
-		BreakerFailures: 1000,
-		DeadlineMargin:  50 * time.Millisecond,
-		Logger:          log,
+		Transport: transport.Options{
+			Timeout:         2 * time.Second,
+			MaxAttempts:     3,
+			RetryBaseDelay:  time.Millisecond,
+			RetryMaxDelay:   5 * time.Millisecond,
+			BreakerFailures: 1000,
+		},
+		DeadlineMargin: 50 * time.Millisecond,
+		Logger:         log,
 	}
 }
 
@@ -95,10 +98,7 @@ func newWorld(org *sforg.Server, opts salesforce.Options, logs *syncBuffer) *wor
 // settingsSource is a configuration source reading the SALESFORCE_* keys from
 // settings (an org's Settings()), cached for a minute.
 func settingsSource(settings map[string]string) *credentials.Cache {
-	return credentials.NewCache(credentials.LookupEnv(func(k string) (string, bool) {
-		v, ok := settings[k]
-		return v, ok
-	}), time.Minute)
+	return credentials.NewCache(credentials.Static(settings), time.Minute)
 }
 
 // result is what a workflow sees of one invoke.

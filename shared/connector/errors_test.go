@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +13,10 @@ import (
 	"github.com/sfconnect/connector/shared/salesforce"
 )
 
-// action is one function with a valid event and the org route it calls.
+// action is one action of the table with a valid event and the org route it
+// calls.
 type action struct {
+	Action
 	name  string
 	h     func(*Connector) handler
 	event func(t *testing.T, w *world) string
@@ -21,8 +24,15 @@ type action struct {
 	post  bool // not replayed once it may have reached Salesforce
 }
 
-// actions lists the ten functions; events needing a record create it first.
-func actions() []action {
+// testEvent makes a valid event of an action, creating what it needs first,
+// and names the org route the action calls.
+type testEvent struct {
+	event func(t *testing.T, w *world) string
+	route string
+}
+
+// testEvents has one entry per action of the table (TestEveryActionIsTested).
+func testEvents() map[string]testEvent {
 	account := func(t *testing.T, w *world) string {
 		r := invoke(t, w.conn.Create, `{"SObjectName":"Account","salesforcePayload":{"Name":"Acme"}}`)
 		mustOK(t, r, "201")
@@ -33,35 +43,65 @@ func actions() []action {
 		mustOK(t, r, "200")
 		return processResults(t, r)[0].NewWorkitemIDs[0]
 	}
-	return []action{
-		{"CREATE", func(c *Connector) handler { return c.Create }, func(*testing.T, *world) string {
-			return `{"SObjectName":"Account","salesforcePayload":{"Name":"Acme"}}`
-		}, sforg.RouteCreate, true},
-		{"GET", func(c *Connector) handler { return c.Get }, func(t *testing.T, w *world) string {
+	fixed := func(event string) func(*testing.T, *world) string {
+		return func(*testing.T, *world) string { return event }
+	}
+	return map[string]testEvent{
+		"CREATE": {fixed(`{"SObjectName":"Account","salesforcePayload":{"Name":"Acme"}}`), sforg.RouteCreate},
+		"GET": {func(t *testing.T, w *world) string {
 			return jsonEvent(t, map[string]any{"SObjectName": "Account", "SObjectId": account(t, w)})
-		}, sforg.RouteGet, false},
-		{"UPDATE", func(c *Connector) handler { return c.Update }, func(t *testing.T, w *world) string {
+		}, sforg.RouteGet},
+		"UPDATE": {func(t *testing.T, w *world) string {
 			return jsonEvent(t, map[string]any{"SObjectName": "Account", "SObjectId": account(t, w), "salesforcePayload": map[string]any{"Name": "B"}})
-		}, sforg.RouteUpdate, false},
-		{"DELETE", func(c *Connector) handler { return c.Delete }, func(t *testing.T, w *world) string {
+		}, sforg.RouteUpdate},
+		"DELETE": {func(t *testing.T, w *world) string {
 			return jsonEvent(t, map[string]any{"SObjectName": "Account", "SObjectId": account(t, w)})
-		}, sforg.RouteDelete, false},
-		{"QUERY", func(c *Connector) handler { return c.Query }, func(*testing.T, *world) string {
-			return `{"salesforceQuery":"SELECT Id FROM Account"}`
-		}, "query", false},
-		{"APPROVAL_LIST", func(c *Connector) handler { return c.ApprovalList }, func(*testing.T, *world) string { return `{}` }, "approvals", false},
-		{"APPROVAL_SUBMIT", func(c *Connector) handler { return c.ApprovalSubmit }, func(t *testing.T, w *world) string {
+		}, sforg.RouteDelete},
+		"QUERY":         {fixed(`{"salesforceQuery":"SELECT Id FROM Account"}`), "query"},
+		"APPROVAL_LIST": {fixed(`{}`), "approvals"},
+		"APPROVAL_SUBMIT": {func(t *testing.T, w *world) string {
 			return jsonEvent(t, map[string]any{"salesforcePayload": map[string]any{"contextId": account(t, w)}})
-		}, "approvals", true},
-		{"APPROVAL_APPROVE", func(c *Connector) handler { return c.ApprovalApprove }, func(t *testing.T, w *world) string {
+		}, "approvals"},
+		"APPROVAL_APPROVE": {func(t *testing.T, w *world) string {
 			return jsonEvent(t, map[string]any{"salesforcePayload": map[string]any{"contextId": workitem(t, w)}})
-		}, "approvals", true},
-		{"APPROVAL_REJECT", func(c *Connector) handler { return c.ApprovalReject }, func(t *testing.T, w *world) string {
+		}, "approvals"},
+		"APPROVAL_REJECT": {func(t *testing.T, w *world) string {
 			return jsonEvent(t, map[string]any{"salesforcePayload": map[string]any{"contextId": workitem(t, w)}})
-		}, "approvals", true},
-		{"CUSTOM_OBJECT_CREATE", func(c *Connector) handler { return c.CustomObjectCreate }, func(*testing.T, *world) string {
-			return `{"salesforcePayload":{"fullName":"Invoice__c","label":"Invoice","pluralLabel":"Invoices","nameField":{"label":"Invoice Name","type":"Text"},"deploymentStatus":"Deployed","sharingModel":"ReadWrite"}}`
-		}, "metadata", true},
+		}, "approvals"},
+		"CUSTOM_OBJECT_CREATE": {fixed(`{"salesforcePayload":{"fullName":"Invoice__c","label":"Invoice","pluralLabel":"Invoices","nameField":{"label":"Invoice Name","type":"Text"},"deploymentStatus":"Deployed","sharingModel":"ReadWrite"}}`), "metadata"},
+		"UPSERT": {func(t *testing.T, w *world) string {
+			defineInvoice(t, w.org)
+			return upsertEvent(t, "INV-0001", map[string]any{"Name": "First"})
+		}, sforg.RouteUpsert},
+	}
+}
+
+// actions is every action of the table with its test event.
+func actions() []action {
+	events := testEvents()
+	var out []action
+	for _, a := range Actions() {
+		e, ok := events[a.Name]
+		if !ok {
+			continue // TestEveryActionIsTested fails
+		}
+		out = append(out, action{Action: a, name: a.Name, h: func(c *Connector) handler { return c.Handler(a) },
+			event: e.event, route: e.route, post: a.Method == http.MethodPost})
+	}
+	return out
+}
+
+// TestEveryActionIsTested: a new action of the table cannot go without the
+// catalogue, matrix and leak tests, which run every action of actions().
+func TestEveryActionIsTested(t *testing.T) {
+	events := testEvents()
+	for _, a := range Actions() {
+		if _, ok := events[a.Name]; !ok {
+			t.Errorf("%s has no test event in testEvents", a.Name)
+		}
+	}
+	if len(events) != len(Actions()) {
+		t.Errorf("testEvents has %d entries, the table %d actions", len(events), len(Actions()))
 	}
 }
 
@@ -132,7 +172,7 @@ func requestsBefore(a action) int {
 
 // TestBreakerFailsFast checks that an open breaker answers without a request.
 func TestBreakerFailsFast(t *testing.T) {
-	w := setup(t, func(o *salesforce.Options, _ map[string]string) { o.BreakerFailures = 2 })
+	w := setup(t, func(o *salesforce.Options, _ map[string]string) { o.Transport.BreakerFailures = 2 })
 	mustOK(t, invoke(t, w.conn.ApprovalList, `{}`), "200")
 	mustInject(t, w.org, sforg.Fault{Route: "approvals", Kind: sforg.FaultStatus, Status: 503})
 	wantError(t, invoke(t, w.conn.ApprovalList, `{}`), faults.CircuitBreakerOpen, "")

@@ -128,7 +128,7 @@ func TestNoSecretLeaks(t *testing.T) {
 
 	for _, flow := range []string{credentials.FlowPassword, credentials.FlowSOAP} {
 		for _, sc := range leakScenes() {
-			for _, a := range matrixActions() {
+			for _, a := range actions() {
 				t.Run(flow+"/"+sc.name+"/"+a.name, func(t *testing.T) {
 					t.Parallel()
 					w, settings := leakWorld(t, flow, log, logs)
@@ -249,7 +249,7 @@ func leakWorld(t *testing.T, flow string, log *slog.Logger, logs *syncBuffer) (*
 		return d.DialContext(ctx, network, addr)
 	}
 	opts := quickOptions(log)
-	opts.HTTPClient = &http.Client{Transport: tr}
+	opts.Transport.HTTPClient = &http.Client{Transport: tr}
 	opts.Credentials = settingsSource(settings)
 	return newWorld(org, opts, logs), settings
 }

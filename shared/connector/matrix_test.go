@@ -23,6 +23,7 @@ import (
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce"
+	"github.com/sfconnect/connector/shared/salesforce/session"
 )
 
 // The fault matrix: every action against every way Salesforce, the network or
@@ -117,10 +118,10 @@ func newStage(t *testing.T, tune func(*salesforce.Options)) *stage {
 
 // coldEnvironment makes the invoked connector a new execution environment (no
 // session, no pooled connection) reading its configuration from creds.
-func (s *stage) coldEnvironment(creds salesforce.Credentials) {
+func (s *stage) coldEnvironment(creds session.Credentials) {
 	s.meter = newMeter()
 	opts := s.envOpts
-	opts.HTTPClient = &http.Client{Transport: s.meter}
+	opts.Transport.HTTPClient = &http.Client{Transport: s.meter}
 	if creds != nil {
 		opts.Credentials = creds
 	}
@@ -180,21 +181,6 @@ var creations = map[string]func(org *sforg.Server) int{
 	"UPSERT":               func(org *sforg.Server) int { return org.Store().Count("Invoice__c") },
 }
 
-// matrixActions is every action: the ten of actions() and UPSERT, keyed by an
-// external id on Invoice__c.
-func matrixActions() []action {
-	acts := actions()
-	for _, a := range acts {
-		if a.name == "UPSERT" {
-			return acts
-		}
-	}
-	return append(acts, action{"UPSERT", func(c *Connector) handler { return c.Upsert }, func(t *testing.T, w *world) string {
-		defineInvoice(t, w.org)
-		return upsertEvent(t, "INV-0001", map[string]any{"Name": "First"})
-	}, sforg.RouteUpsert, false})
-}
-
 // kind sorts the actions the way the retry policy does.
 type kind int
 
@@ -206,7 +192,7 @@ const (
 
 func kindOf(a action) kind {
 	switch {
-	case a.name == "CUSTOM_OBJECT_CREATE":
+	case a.SOAP:
 		return soapPost
 	case a.post:
 		return post
@@ -294,7 +280,7 @@ func matrixRows() []matrixRow {
 		},
 		{
 			name:    "answer slower than the timeout",
-			tune:    func(o *salesforce.Options) { o.Timeout = 200 * time.Millisecond },
+			tune:    func(o *salesforce.Options) { o.Transport.Timeout = 200 * time.Millisecond },
 			arrange: inject(sforg.Fault{Kind: sforg.FaultLatency, Delay: 600 * time.Millisecond}),
 			// The org still does the work it was sent: a POST's once, an upsert's
 			// three times over the same record.
@@ -394,7 +380,7 @@ func matrixRows() []matrixRow {
 		},
 		{
 			name: "circuit breaker open",
-			tune: func(o *salesforce.Options) { o.BreakerFailures = 2 },
+			tune: func(o *salesforce.Options) { o.Transport.BreakerFailures = 2 },
 			arrange: func(t *testing.T, s *stage, a action) {
 				mustInject(t, s.org, sforg.Fault{Route: "approvals", Kind: sforg.FaultStatus, Status: 503})
 				wantError(t, invoke(t, s.env.ApprovalList, `{}`), faults.CircuitBreakerOpen, "")
@@ -408,7 +394,7 @@ func matrixRows() []matrixRow {
 // TestFaultMatrix runs every action against every fault and checks each cell.
 func TestFaultMatrix(t *testing.T) {
 	rows := matrixRows()
-	acts := matrixActions()
+	acts := actions()
 	got := make([][]cell, len(rows))
 	for i := range got {
 		got[i] = make([]cell, len(acts))

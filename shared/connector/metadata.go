@@ -11,13 +11,6 @@ import (
 	"github.com/sfconnect/connector/shared/sfid"
 )
 
-// CustomObjectCreate is the CUSTOM_OBJECT_CREATE action: a CustomObject
-// definition in salesforcePayload, the Metadata API's SaveResult as JSON out. A
-// failed SaveResult is an output, not an error: its errors are in the result.
-func (c *Connector) CustomObjectCreate(ctx context.Context, event []byte) ([]byte, error) {
-	return c.run(ctx, "CUSTOM_OBJECT_CREATE", false, customObject, event)
-}
-
 func customObject(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.Response, error) {
 	payload, err := in.payload()
 	if err != nil {

@@ -3,7 +3,7 @@ package connector
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/settings"
 )
 
 // seedAccounts stores n Accounts straight into the org (no API calls), named
@@ -128,7 +129,7 @@ func TestQueryBudget50000(t *testing.T) {
 		before := w.org.Requests("query")
 		r := invoke(t, w.conn.Query, jsonEvent(t, map[string]any{"salesforceQuery": soql}))
 		wantError(t, r, faults.UnknownError, "over the 240000-byte output budget")
-		for _, want := range []string{"QUERY result of 50000 records", "page it with pageSize, maxRecords and cursor", EnvOutputBudget} {
+		for _, want := range []string{"QUERY result of 50000 records", "page it with pageSize, maxRecords and cursor", settings.OutputBudget} {
 			if !strings.Contains(r.ErrorMessage, want) {
 				t.Errorf("message %q does not contain %q", r.ErrorMessage, want)
 			}
@@ -142,15 +143,15 @@ func TestQueryBudget50000(t *testing.T) {
 
 	t.Run("a cursor loop with the default page size", func(t *testing.T) {
 		before := w.org.Requests("query")
-		s := pageThrough(t, w, map[string]any{"salesforceQuery": soql, "pageSize": 2000}, DefaultOutputBudget, total)
+		s := pageThrough(t, w, map[string]any{"salesforceQuery": soql, "pageSize": 2000}, settings.DefaultOutputBudget, total)
 		exactlyOnce(t, s.ids, total)
 		// One page fetched per output: nothing fetched is thrown away but the
 		// end of the page an output was cut in.
 		if n := w.org.Requests("query") - before; n != s.invokes {
 			t.Errorf("got %d query requests for %d invokes, want one each", n, s.invokes)
 		}
-		if s.largest < DefaultOutputBudget*9/10 {
-			t.Errorf("largest output %d bytes, want the outputs filled close to the %d-byte budget", s.largest, DefaultOutputBudget)
+		if s.largest < settings.DefaultOutputBudget*9/10 {
+			t.Errorf("largest output %d bytes, want the outputs filled close to the %d-byte budget", s.largest, settings.DefaultOutputBudget)
 		}
 	})
 
@@ -167,12 +168,12 @@ func TestQueryCursorLoop(t *testing.T) {
 		maxInvokes int // the loop ends within this many invokes
 		minInvokes int
 	}{
-		{"one Salesforce page an output", DefaultOutputBudget, map[string]any{"pageSize": 500}, 9, 9},
+		{"one Salesforce page an output", settings.DefaultOutputBudget, map[string]any{"pageSize": 500}, 9, 9},
 		{"pages cut by a small budget", 20_000, map[string]any{"pageSize": 2000}, 60, 25},
-		{"maxRecords gathers whole pages", DefaultOutputBudget, map[string]any{"pageSize": 200, "maxRecords": 1000}, 5, 5},
-		{"maxRecords sets the page size", DefaultOutputBudget, map[string]any{"maxRecords": 250}, 18, 18},
+		{"maxRecords gathers whole pages", settings.DefaultOutputBudget, map[string]any{"pageSize": 200, "maxRecords": 1000}, 5, 5},
+		{"maxRecords sets the page size", settings.DefaultOutputBudget, map[string]any{"maxRecords": 250}, 18, 18},
 		{"maxRecords and a small budget", 30_000, map[string]any{"maxRecords": 2000}, 40, 20},
-		{"numbers as strings", DefaultOutputBudget, map[string]any{"pageSize": "1000"}, 5, 5},
+		{"numbers as strings", settings.DefaultOutputBudget, map[string]any{"pageSize": "1000"}, 5, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -276,7 +277,7 @@ func TestQueryPagingInputs(t *testing.T) {
 func TestQueryUnpageable(t *testing.T) {
 	t.Run("one record over the budget", func(t *testing.T) {
 		w := setup(t)
-		w.conn.budget = MinOutputBudget
+		w.conn.budget = settings.MinOutputBudget
 		if _, err := w.org.Store().Insert("Account", map[string]any{"Name": "Big", "Description": strings.Repeat("\"quoted\" ", 1000)}); err != nil {
 			t.Fatal(err)
 		}
@@ -295,8 +296,8 @@ func TestQueryUnpageable(t *testing.T) {
 // TestGetFields covers GET's fields input and its output budget.
 func TestGetFields(t *testing.T) {
 	w := setup(t)
-	w.conn.budget = MinOutputBudget
-	id, err := w.org.Store().Insert("Account", map[string]any{"Name": "Big", "Description": strings.Repeat("x", 2*MinOutputBudget)})
+	w.conn.budget = settings.MinOutputBudget
+	id, err := w.org.Store().Insert("Account", map[string]any{"Name": "Big", "Description": strings.Repeat("x", 2*settings.MinOutputBudget)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,13 +369,11 @@ func BenchmarkQueryPage50000(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	settings := org.Settings()
-	c, err := FromEnv(b.Context(), func(k string) (string, bool) { v, ok := settings[k]; return v, ok })
+	env := org.Settings()
+	c, err := FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}
-	c.metrics = nil
-	c.log = slog.New(slog.DiscardHandler)
 	h := lambda.NewHandler(Handler(c.Query))
 	for _, bb := range []struct{ name, event string }{
 		{"paged", `{"salesforceQuery":"SELECT Id, Name FROM Account","pageSize":2000}`},

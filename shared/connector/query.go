@@ -9,6 +9,7 @@ import (
 
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce"
+	"github.com/sfconnect/connector/shared/settings"
 )
 
 // Paging is QUERY's paging state. It sits at the top of every QUERY output,
@@ -35,15 +36,6 @@ const (
 	// (twice), the status and the API usage take a few hundred bytes.
 	outputSlack = 1024
 )
-
-// Query is the QUERY action. With salesforceQuery alone it returns the whole
-// result, every page merged into one {"totalSize","done":true,"records"}, or
-// fails when that would pass the output budget. With pageSize, maxRecords or
-// cursor it pages: each output holds what fits of the result, and its cursor
-// continues where it stopped (see README "Paging through a large query").
-func (c *Connector) Query(ctx context.Context, event []byte) ([]byte, error) {
-	return c.runPaged(ctx, "QUERY", false, c.query, event)
-}
 
 // queryArgs are QUERY's inputs, validated.
 type queryArgs struct {
@@ -85,7 +77,8 @@ func (in *input) queryArgs() (queryArgs, error) {
 // full. It never holds more than the output budget of records plus the page in
 // hand, and stops fetching as soon as the output is full: a 50,000-record result
 // costs at most one page more than the records it returns.
-func (c *Connector) query(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.Response, *Paging, error) {
+func (c *Connector) query(ctx context.Context, in *input) (*salesforce.Response, *Paging, error) {
+	sf := c.client
 	args, err := in.queryArgs()
 	if err != nil {
 		return nil, nil, err
@@ -129,7 +122,7 @@ func (c *Connector) query(ctx context.Context, sf *salesforce.Client, in *input)
 // cut ends an output in the middle of a page, of which the first n records
 // were taken.
 func (c *Connector) cut(args queryArgs, page *salesforce.Page, r *records, n int) (*salesforce.Response, *Paging, error) {
-	limit := "the " + strconv.Itoa(c.budget) + "-byte output budget (" + EnvOutputBudget + ")"
+	limit := "the " + strconv.Itoa(c.budget) + "-byte output budget (" + settings.OutputBudget + ")"
 	if args.maxRecords > 0 && r.count >= args.maxRecords {
 		limit = "maxRecords " + strconv.Itoa(args.maxRecords)
 	}

@@ -6,29 +6,6 @@ import (
 	"github.com/sfconnect/connector/shared/salesforce"
 )
 
-// Create is the CREATE action: SObjectName and salesforcePayload in, the create
-// result and 201 out.
-func (c *Connector) Create(ctx context.Context, event []byte) ([]byte, error) {
-	return c.run(ctx, "CREATE", false, create, event)
-}
-
-// Get is the GET action: SObjectName and SObjectId in (and optionally fields, the
-// field names to read), the record out.
-func (c *Connector) Get(ctx context.Context, event []byte) ([]byte, error) {
-	return c.run(ctx, "GET", false, get, event)
-}
-
-// Update is the UPDATE action: SObjectName, SObjectId and salesforcePayload in,
-// the status out.
-func (c *Connector) Update(ctx context.Context, event []byte) ([]byte, error) {
-	return c.run(ctx, "UPDATE", true, update, event)
-}
-
-// Delete is the DELETE action: SObjectName and SObjectId in, the status out.
-func (c *Connector) Delete(ctx context.Context, event []byte) ([]byte, error) {
-	return c.run(ctx, "DELETE", true, remove, event)
-}
-
 func create(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.Response, error) {
 	name, err := in.objectName()
 	if err != nil {

@@ -16,16 +16,6 @@ import (
 // external id fields hold at most 255 characters.
 const maxExternalID = 255
 
-// Upsert is the UPSERT action: SObjectName, externalIdField, externalIdValue and
-// salesforcePayload in; the record keyed by the external id is created (201) or
-// updated (200 with "created":false, or 204 before API 46.0). A value matching
-// several records is Salesforce's 300 with the list of their URLs, passed on like
-// any answer. Keyed by the external id, a retried step never creates a
-// duplicate, so the connector retries it like an UPDATE.
-func (c *Connector) Upsert(ctx context.Context, event []byte) ([]byte, error) {
-	return c.run(ctx, "UPSERT", false, upsert, event)
-}
-
 func upsert(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.Response, error) {
 	name, err := in.objectName()
 	if err != nil {

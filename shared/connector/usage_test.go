@@ -136,7 +136,7 @@ func TestAPIUsageThreshold(t *testing.T) {
 	clock := testclock.New(time.Now())
 	w := setup(t, func(o *salesforce.Options, _ map[string]string) {
 		o.APIUsageLimitPercent = 90
-		o.BreakerCooldown = time.Minute
+		o.Transport.BreakerCooldown = time.Minute
 		o.Now = clock.Now
 	})
 	w.org.SetDailyLimit(10)

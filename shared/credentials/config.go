@@ -1,6 +1,6 @@
 // Package credentials gives the connector its Salesforce configuration: from an AWS
-// Secrets Manager secret in a deployment, or from environment variables for local
-// runs. A Cache keeps the loaded Config for a while and can be told to read again
+// Secrets Manager secret in a deployment, or from fixed values for local runs
+// (the environment, as package settings read it). A Cache keeps the loaded Config for a while and can be told to read again
 // when Salesforce rejects the credentials, so a rotated secret is picked up without
 // a redeploy. No value this package prints, logs or returns in an error holds a
 // password, security token, client secret or any other secret.
@@ -31,13 +31,9 @@ const (
 	KeyVersion       = "SALESFORCE_VERSION"
 )
 
-// Keys that choose where and how the configuration is read. AuthFlow may also sit
-// in the secret; SecretID and SecretTTL only make sense in the environment.
-const (
-	KeyAuthFlow  = "SALESFORCE_AUTH_FLOW"
-	KeySecretID  = "SALESFORCE_SECRET_ID"
-	KeySecretTTL = "SALESFORCE_SECRET_TTL"
-)
+// KeyAuthFlow chooses the login flow. It may sit in the secret; in the
+// environment it is the default of a secret without it.
+const KeyAuthFlow = "SALESFORCE_AUTH_FLOW"
 
 // Keys of the client credentials and JWT bearer flows, beyond the eight of the
 // contract. Both may sit in the secret; the private key belongs nowhere else.
@@ -152,14 +148,6 @@ func (c *Config) has(key string) bool {
 		return c.Extra[key] != ""
 	}
 	return *f.get(c) != ""
-}
-
-// Flow returns the authentication flow, FlowPassword when none is set.
-func (c Config) Flow() string {
-	if c.AuthFlow == "" {
-		return FlowPassword
-	}
-	return c.AuthFlow
 }
 
 // Validate reports, as one faults.MissingToken error, every key the flow needs but

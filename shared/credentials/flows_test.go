@@ -166,7 +166,7 @@ func TestJWTSecret(t *testing.T) {
 	if err != nil {
 		t.Fatalf("got %v, want the config", err)
 	}
-	if c.Flow() != FlowJWT || c.PrivateKey != key || c.Audience() != AudienceSandbox || c.Extra != nil {
+	if c.AuthFlow != FlowJWT || c.PrivateKey != key || c.Audience() != AudienceSandbox || c.Extra != nil {
 		t.Errorf("got %v, want the jwt flow with its key and audience", c)
 	}
 	body := strings.Split(strings.TrimSpace(key), "\n")[1]

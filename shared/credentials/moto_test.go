@@ -38,7 +38,7 @@ func createSecret(t *testing.T, m *moto.Server, name, value string) {
 
 func TestSecretsManagerMoto(t *testing.T) {
 	m := moto.StartTest(t)
-	endpoint, client := m.URL, m.SecretsManager()
+	client := m.SecretsManager()
 
 	good := secretJSON(t, goodSecret())
 	createSecret(t, m, "sf/good", good)
@@ -110,43 +110,6 @@ func TestSecretsManagerMoto(t *testing.T) {
 			t.Errorf("got version %q after Invalidate, want the rotated %q", after.Version, "52.0")
 		}
 	})
-
-	t.Run("FromEnv picks the secret", func(t *testing.T) {
-		// The SDK reads these from the process environment.
-		t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
-		t.Setenv("AWS_ACCESS_KEY_ID", "test")
-		t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-		t.Setenv("AWS_SESSION_TOKEN", "")
-		t.Setenv("AWS_REGION", "us-east-1")
-		t.Setenv("AWS_PROFILE", "")
-		t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-		t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
-		t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-		env := map[string]string{KeySecretID: "sf/good", KeySecretTTL: "90s", KeyPassword: "env-password-ignored"}
-		cache, err := FromEnv(t.Context(), getenvOf(env))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cache.TTL() != 90*time.Second {
-			t.Errorf("got TTL %v, want 90s", cache.TTL())
-		}
-		c, err := cache.Load(t.Context())
-		if err != nil {
-			t.Fatalf("got %v, want the config", err)
-		}
-		if c.Password != testPassword {
-			t.Errorf("got a password that is not the secret's")
-		}
-
-		env[KeySecretID] = "sf/does-not-exist"
-		cache, err = FromEnv(t.Context(), getenvOf(env))
-		if err != nil {
-			t.Fatalf("got %v, want FromEnv to defer the read", err)
-		}
-		_, err = cache.Load(t.Context())
-		assertMissingToken(t, err, "sf/does-not-exist")
-	})
 }
 
 // TestSecretsManagerUnreachable runs the real SDK against a loopback port where
@@ -180,48 +143,5 @@ func TestSecretsManagerDeadline(t *testing.T) {
 	}
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("got cause %v, want context.DeadlineExceeded kept", err)
-	}
-}
-
-func TestFromEnvWithoutSecret(t *testing.T) {
-	t.Run("env source", func(t *testing.T) {
-		cache, err := FromEnv(t.Context(), getenvOf(goodEnv()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cache.TTL() != DefaultTTL {
-			t.Errorf("got TTL %v, want %v", cache.TTL(), DefaultTTL)
-		}
-		c, err := cache.Load(t.Context())
-		if err != nil || c.Password != testPassword {
-			t.Fatalf("got %v, want the environment's config", err)
-		}
-	})
-	t.Run("bad config is an error on Load, not on FromEnv", func(t *testing.T) {
-		cache, err := FromEnv(t.Context(), getenvOf(map[string]string{}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = cache.Load(t.Context())
-		assertMissingToken(t, err, KeyClientID)
-	})
-	t.Run("empty token allowed through lookup", func(t *testing.T) {
-		env := goodEnv()
-		env[KeySecurityToken] = ""
-		cache, err := FromLookupEnv(t.Context(), lookupOf(env))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := cache.Load(t.Context()); err != nil {
-			t.Errorf("got %v, want an empty token accepted", err)
-		}
-	})
-	for _, ttl := range []string{"soon", "-5m", "0s", "300"} {
-		t.Run("bad ttl "+ttl, func(t *testing.T) {
-			env := goodEnv()
-			env[KeySecretTTL] = ttl
-			_, err := FromEnv(t.Context(), getenvOf(env))
-			assertMissingToken(t, err, KeySecretTTL)
-		})
 	}
 }

@@ -49,21 +49,16 @@ func build(lookup lookupFunc, defaultFlow string) (Config, []string) {
 	return c, c.problems(c.AuthFlow)
 }
 
-// Env reads the configuration from environment variables through getenv (usually
-// os.Getenv). getenv cannot tell an empty variable from an unset one, so an empty
-// SALESFORCE_SECURITY_TOKEN counts as missing here; use LookupEnv to allow it.
-func Env(getenv func(string) string) Source {
+// Static is a Source over fixed values, keyed by the SALESFORCE_* names: the
+// configuration of a local run, read from the environment by package
+// settings. A key present with an empty value counts as present, which an
+// empty SALESFORCE_SECURITY_TOKEN (orgs that trust the caller's IP range)
+// needs.
+func Static(values map[string]string) Source {
 	return envSource{lookup: func(key string) (string, bool) {
-		v := getenv(key)
-		return v, v != ""
+		v, ok := values[key]
+		return v, ok
 	}}
-}
-
-// LookupEnv reads the configuration from environment variables through lookup
-// (usually os.LookupEnv), which tells an empty SALESFORCE_SECURITY_TOKEN, accepted
-// for orgs that trust the caller's IP range, from a missing one.
-func LookupEnv(lookup func(string) (string, bool)) Source {
-	return envSource{lookup: lookup}
 }
 
 type envSource struct {
@@ -74,7 +69,7 @@ func (s envSource) Load(context.Context) (Config, error) {
 	c, problems := build(s.lookup, "")
 	if len(problems) > 0 {
 		return Config{}, faults.New(faults.MissingToken,
-			"invalid Salesforce configuration in the environment: %s", strings.Join(problems, "; "))
+			"invalid Salesforce configuration: %s", strings.Join(problems, "; "))
 	}
 	return c, nil
 }

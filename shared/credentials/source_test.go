@@ -17,19 +17,10 @@ import (
 	"github.com/sfconnect/connector/shared/faults"
 )
 
-func getenvOf(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
-}
-
-func lookupOf(m map[string]string) func(string) (string, bool) {
-	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-}
-
-func TestEnv(t *testing.T) {
+func TestStatic(t *testing.T) {
 	tests := []struct {
 		name    string
 		edit    func(map[string]string)
-		lookup  bool // read through LookupEnv instead of Env
 		want    func(t *testing.T, c Config)
 		wantErr []string // keys the MISSING_TOKEN message must name
 	}{
@@ -43,8 +34,8 @@ func TestEnv(t *testing.T) {
 			if c.Version != "45.0" {
 				t.Errorf("got version %q, want %q", c.Version, "45.0")
 			}
-			if c.Flow() != FlowPassword {
-				t.Errorf("got flow %q, want %q", c.Flow(), FlowPassword)
+			if c.AuthFlow != FlowPassword {
+				t.Errorf("got flow %q, want %q", c.AuthFlow, FlowPassword)
 			}
 		}},
 		{name: "whitespace around urls and version", edit: func(m map[string]string) {
@@ -61,17 +52,15 @@ func TestEnv(t *testing.T) {
 			}
 		}},
 		{name: "nothing set", edit: func(m map[string]string) { clear(m) },
-			wantErr: []string{"environment", KeyClientID, KeyClientSecret, KeyUsername, KeyPassword, KeySecurityToken, KeyLoginURL, KeyVersion}},
+			wantErr: []string{KeyClientID, KeyClientSecret, KeyUsername, KeyPassword, KeySecurityToken, KeyLoginURL, KeyVersion}},
 		{name: "missing password", edit: func(m map[string]string) { delete(m, KeyPassword) }, wantErr: []string{KeyPassword}},
-		{name: "empty token through getenv is missing", edit: func(m map[string]string) { m[KeySecurityToken] = "" },
-			wantErr: []string{KeySecurityToken}},
-		{name: "empty token through lookup is allowed", lookup: true, edit: func(m map[string]string) { m[KeySecurityToken] = "" },
+		{name: "empty token is allowed", edit: func(m map[string]string) { m[KeySecurityToken] = "" },
 			want: func(t *testing.T, c Config) {
 				if c.SecurityToken != "" {
 					t.Errorf("got a token, want none")
 				}
 			}},
-		{name: "unset token through lookup is missing", lookup: true, edit: func(m map[string]string) { delete(m, KeySecurityToken) },
+		{name: "unset token is missing", edit: func(m map[string]string) { delete(m, KeySecurityToken) },
 			wantErr: []string{KeySecurityToken}},
 		{name: "plain http to a remote host", edit: func(m map[string]string) { m[KeyLoginURL] = "http://login.salesforce.com/services/oauth2/token" },
 			wantErr: []string{KeyLoginURL}},
@@ -96,11 +85,7 @@ func TestEnv(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(env)
 			}
-			src := Env(getenvOf(env))
-			if tt.lookup {
-				src = LookupEnv(lookupOf(env))
-			}
-			c, err := src.Load(t.Context())
+			c, err := Static(env).Load(t.Context())
 			if tt.wantErr != nil {
 				assertMissingToken(t, err, tt.wantErr...)
 				return

@@ -260,7 +260,7 @@ func create(c *Client, ctx context.Context) (*Response, error) {
 // warmUp logs the client in by fetching its token.
 func (c *Client) warmUp(t *testing.T) error {
 	t.Helper()
-	_, err := c.tokens.get(t.Context())
+	_, err := c.tokens.Token(t.Context())
 	return err
 }
 

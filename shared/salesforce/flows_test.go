@@ -120,7 +120,7 @@ func (r *tokenRequests) all() []url.Values {
 func flowClient(cfg credentials.Config, tune func(*Options)) (*Client, *tokenRequests) {
 	rec := &tokenRequests{}
 	opts := testOptions(&fakeCredentials{configs: []credentials.Config{cfg}})
-	opts.HTTPClient = &http.Client{Transport: rec}
+	opts.Transport.HTTPClient = &http.Client{Transport: rec}
 	if tune != nil {
 		tune(&opts)
 	}

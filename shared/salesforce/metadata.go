@@ -7,6 +7,9 @@ import (
 	"net/http"
 
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/salesforce/session"
+	"github.com/sfconnect/connector/shared/salesforce/soap"
+	"github.com/sfconnect/connector/shared/salesforce/transport"
 )
 
 // CustomObject is the part of the Metadata API's CustomObject type the connector
@@ -40,14 +43,14 @@ type NameField struct {
 func (c *Client) CreateCustomObject(ctx context.Context, def CustomObject) (*Response, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
-	resp, err := c.do(ctx, func(t *token) request {
-		return request{
-			name:   "createMetadata",
-			method: http.MethodPost,
-			url:    t.InstanceURL + "/services/Soap/m/" + t.Version,
-			header: map[string]string{"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "createMetadata", "Accept": "text/xml"},
-			body:   createMetadataEnvelope(t.AccessToken, def),
-			soap:   true,
+	resp, err := c.do(ctx, func(t *session.Token) transport.Request {
+		return transport.Request{
+			Name:   "createMetadata",
+			Method: http.MethodPost,
+			URL:    t.InstanceURL + "/services/Soap/m/" + t.Version,
+			Header: map[string]string{"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "createMetadata", "Accept": "text/xml"},
+			Body:   createMetadataEnvelope(t.AccessToken, def),
+			SOAP:   true,
 		}
 	})
 	if err != nil {
@@ -58,7 +61,7 @@ func (c *Client) CreateCustomObject(ctx context.Context, def CustomObject) (*Res
 
 // metadataAnswer turns the SOAP answer into the JSON a workflow reads.
 func metadataAnswer(resp *Response) (*Response, error) {
-	env, perr := parseEnvelope(resp.Body)
+	env, perr := soap.Parse(resp.Body)
 	var out any
 	switch {
 	case perr == nil && env.Body.Fault != nil:
@@ -74,7 +77,7 @@ func metadataAnswer(resp *Response) (*Response, error) {
 		results := env.Body.CreateMetadata.Results
 		for i := range results {
 			if results[i].Errors == nil {
-				results[i].Errors = []saveError{}
+				results[i].Errors = []soap.SaveError{}
 			}
 			for j := range results[i].Errors {
 				if results[i].Errors[j].Fields == nil {
@@ -104,20 +107,20 @@ func createMetadataEnvelope(sessionID string, def CustomObject) []byte {
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` +
 		`<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:met="http://soap.sforce.com/2006/04/metadata" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
 		`<soapenv:Header><met:SessionHeader>`)
-	element(&b, "met:sessionId", sessionID)
+	soap.Element(&b, "met:sessionId", sessionID)
 	b.WriteString(`</met:SessionHeader></soapenv:Header>` +
 		`<soapenv:Body><met:createMetadata><met:metadata xsi:type="met:CustomObject">`)
-	element(&b, "met:fullName", def.FullName)
-	optional(&b, "met:deploymentStatus", def.DeploymentStatus)
-	optional(&b, "met:description", def.Description)
-	optional(&b, "met:label", def.Label)
+	soap.Element(&b, "met:fullName", def.FullName)
+	soap.Optional(&b, "met:deploymentStatus", def.DeploymentStatus)
+	soap.Optional(&b, "met:description", def.Description)
+	soap.Optional(&b, "met:label", def.Label)
 	b.WriteString(`<met:nameField>`)
-	optional(&b, "met:displayFormat", def.NameField.DisplayFormat)
-	optional(&b, "met:label", def.NameField.Label)
-	optional(&b, "met:type", def.NameField.Type)
+	soap.Optional(&b, "met:displayFormat", def.NameField.DisplayFormat)
+	soap.Optional(&b, "met:label", def.NameField.Label)
+	soap.Optional(&b, "met:type", def.NameField.Type)
 	b.WriteString(`</met:nameField>`)
-	optional(&b, "met:pluralLabel", def.PluralLabel)
-	optional(&b, "met:sharingModel", def.SharingModel)
+	soap.Optional(&b, "met:pluralLabel", def.PluralLabel)
+	soap.Optional(&b, "met:sharingModel", def.SharingModel)
 	b.WriteString(`</met:metadata></met:createMetadata></soapenv:Body></soapenv:Envelope>`)
 	return b.Bytes()
 }

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/sfconnect/connector/shared/credentials"
+	"github.com/sfconnect/connector/shared/salesforce/session"
+	"github.com/sfconnect/connector/shared/salesforce/transport"
 )
 
 // org is a fake Salesforce org on loopback: it logs in with the OAuth
@@ -277,16 +279,18 @@ func (o *org) config(flow string) credentials.Config {
 }
 
 // testOptions are fast, deterministic settings: tiny waits, a discarding logger.
-func testOptions(creds Credentials) Options {
+func testOptions(creds session.Credentials) Options {
 	return Options{
-		Credentials:     creds,
-		Timeout:         5 * time.Second,
-		MaxAttempts:     3,
-		RetryBaseDelay:  time.Millisecond,
-		RetryMaxDelay:   2 * time.Millisecond,
-		BreakerFailures: 100,
-		DeadlineMargin:  50 * time.Millisecond,
-		Logger:          slog.New(slog.DiscardHandler),
+		Credentials: creds,
+		Transport: transport.Options{
+			Timeout:         5 * time.Second,
+			MaxAttempts:     3,
+			RetryBaseDelay:  time.Millisecond,
+			RetryMaxDelay:   2 * time.Millisecond,
+			BreakerFailures: 100,
+		},
+		DeadlineMargin: 50 * time.Millisecond,
+		Logger:         slog.New(slog.DiscardHandler),
 	}
 }
 
@@ -302,11 +306,12 @@ func newClient(t testing.TB, o *org, tune func(*Options)) (*Client, *fakeCredent
 	return New(opts), creds
 }
 
-// recordWaits makes c record its backoff waits instead of sleeping them.
-func (c *Client) recordWaits() *[]time.Duration {
+// recordWaits makes the client of o record its backoff waits instead of
+// sleeping them.
+func recordWaits(o *Options) *[]time.Duration {
 	var mu sync.Mutex
 	var waits []time.Duration
-	c.sleep = func(ctx context.Context, d time.Duration) error {
+	o.Transport.Sleep = func(ctx context.Context, d time.Duration) error {
 		mu.Lock()
 		defer mu.Unlock()
 		waits = append(waits, d)

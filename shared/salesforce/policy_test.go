@@ -108,7 +108,7 @@ func TestStaleConnectionBeforeCreate(t *testing.T) {
 			clk := newClock()
 			c, _ := newClient(t, o, func(opts *Options) {
 				opts.Now = clk.Now
-				opts.IdleReset = tt.idleReset
+				opts.Transport.IdleReset = tt.idleReset
 			})
 			if _, err := get(c, t.Context()); err != nil { // opens the pooled connection
 				t.Fatal(err)
@@ -207,13 +207,13 @@ func TestPlainHTTPRefused(t *testing.T) {
 			hc, dialled := loopbackOnly(t)
 			creds := &fakeCredentials{configs: []credentials.Config{o.config(tt.flow)}}
 			opts := testOptions(creds)
-			opts.HTTPClient = hc
+			opts.Transport.HTTPClient = hc
 			c := New(opts)
 			_, err := get(c, t.Context())
 			if faults.CodeOf(err) != tt.wantCode || !strings.Contains(faults.MessageOf(err), tt.wantText) {
 				t.Fatalf("error: got %v, want code %q naming %s", err, tt.wantCode, tt.wantText)
 			}
-			if c.tokens.cached() != nil {
+			if c.tokens.Cached() != nil {
 				t.Errorf("the session of the refused login was kept")
 			}
 			if o.calls.Load() != 0 {
@@ -225,27 +225,6 @@ func TestPlainHTTPRefused(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestAllowedURL(t *testing.T) {
-	for raw, want := range map[string]bool{
-		"https://na1.salesforce.com/services/data":           true,
-		"HTTPS://login.salesforce.com":                       true,
-		"http://127.0.0.1:8080/services/data":                true,
-		"http://localhost:1234":                              true,
-		"http://[::1]:1234/x":                                true,
-		"http://na1.salesforce.com/services/data":            false,
-		"http://127.0.0.1.nip.io/":                           false,
-		"http://10.0.0.1/":                                   false,
-		"ftp://127.0.0.1/":                                   false,
-		"/services/data/v45.0/query/01gD0000002HU6KIAW-2000": false,
-		"https:///nohost":                                    false,
-		"::not a url":                                        false,
-	} {
-		if got := allowedURL(raw); got != want {
-			t.Errorf("allowedURL(%q): got %v, want %v", raw, got, want)
-		}
 	}
 }
 
@@ -322,7 +301,7 @@ func TestPOSTRetriedWhenNotSent(t *testing.T) {
 				return d.DialContext(ctx, network, addr)
 			}
 			tr.DisableKeepAlives = true
-			c, _ := newClient(t, o, func(opts *Options) { opts.HTTPClient = &http.Client{Transport: tr} })
+			c, _ := newClient(t, o, func(opts *Options) { opts.Transport.HTTPClient = &http.Client{Transport: tr} })
 			if err := c.warmUp(t); err != nil {
 				t.Fatal(err)
 			}
@@ -338,23 +317,5 @@ func TestPOSTRetriedWhenNotSent(t *testing.T) {
 				t.Errorf("creates at the org: got %d, want 1", n)
 			}
 		})
-	}
-}
-
-func TestPolicyOptionsFromEnv(t *testing.T) {
-	env := map[string]string{EnvDeadlineMargin: "750ms", EnvIdleReset: "30s"}
-	o, err := OptionsFromEnv(func(k string) string { return env[k] })
-	if err != nil || o.DeadlineMargin != 750*time.Millisecond || o.IdleReset != 30*time.Second {
-		t.Fatalf("got margin %v, idle reset %v, %v; want 750ms, 30s", o.DeadlineMargin, o.IdleReset, err)
-	}
-	env = map[string]string{EnvDeadlineMargin: "soon", EnvIdleReset: "0"}
-	_, err = OptionsFromEnv(func(k string) string { return env[k] })
-	for _, key := range []string{EnvDeadlineMargin, EnvIdleReset} {
-		if err == nil || !strings.Contains(err.Error(), key) {
-			t.Errorf("error %v does not name %s", err, key)
-		}
-	}
-	if d := New(Options{}).opts.IdleReset; d != DefaultIdleReset {
-		t.Errorf("default IdleReset: got %v, want %v", d, DefaultIdleReset)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/salesforce/session"
+	"github.com/sfconnect/connector/shared/salesforce/transport"
 )
 
 // Page is one batch of a query's answer as Salesforce sent it. Records stay raw:
@@ -57,12 +59,12 @@ func (c *Client) QueryPage(ctx context.Context, soql, cursor string, pageSize in
 }
 
 func (c *Client) queryPage(ctx context.Context, soql, cursor string, pageSize int) (*Page, *Response, error) {
-	var build func(t *token) request
+	var build func(t *session.Token) transport.Request
 	var locator string
 	offset := 0
 	if cursor == "" {
 		path := "query?" + url.Values{"q": {soql}}.Encode() // always URL-encoded, never spliced
-		build = func(t *token) request { return rest(t, http.MethodGet, path, nil) }
+		build = func(t *session.Token) transport.Request { return rest(t, http.MethodGet, path, nil) }
 	} else {
 		m := cursorPath.FindStringSubmatch(cursor)
 		if m == nil {
@@ -72,22 +74,22 @@ func (c *Client) queryPage(ctx context.Context, soql, cursor string, pageSize in
 			locator = m[1]
 			offset, _ = strconv.Atoi(m[2])
 		}
-		build = func(t *token) request {
-			return request{
-				name:       "GET query (next page)",
-				method:     http.MethodGet,
-				url:        t.InstanceURL + cursor,
-				header:     map[string]string{"Accept": "application/json"},
-				bearer:     t.AccessToken,
-				idempotent: true,
+		build = func(t *session.Token) transport.Request {
+			return transport.Request{
+				Name:       "GET query (next page)",
+				Method:     http.MethodGet,
+				URL:        t.InstanceURL + cursor,
+				Header:     map[string]string{"Accept": "application/json"},
+				Bearer:     t.AccessToken,
+				Idempotent: true,
 			}
 		}
 	}
 	if pageSize > 0 {
 		inner := build
-		build = func(t *token) request {
+		build = func(t *session.Token) transport.Request {
 			r := inner(t)
-			r.header["Sforce-Query-Options"] = "batchSize=" + strconv.Itoa(pageSize)
+			r.Header["Sforce-Query-Options"] = "batchSize=" + strconv.Itoa(pageSize)
 			return r
 		}
 	}

@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/salesforce/session"
+	"github.com/sfconnect/connector/shared/salesforce/soap"
+	"github.com/sfconnect/connector/shared/salesforce/transport"
 )
 
 // do sends an authenticated request built for the current session, logging in
@@ -16,11 +19,11 @@ import (
 // replays it once, POSTs included; a second rejection is MISSING_TOKEN. The API
 // usage guard may refuse the request before anything is sent, and every answer's
 // Sforce-Limit-Info is remembered.
-func (c *Client) do(ctx context.Context, build func(t *token) request) (*Response, error) {
+func (c *Client) do(ctx context.Context, build func(t *session.Token) transport.Request) (*Response, error) {
 	if ctx.Err() != nil {
 		// No time left at all: not even a login is started, since the shared
-		// login goes on without the caller (token.go) and nobody would wait for it.
-		return nil, stopped(ctx, "Salesforce call")
+		// login goes on without the caller (session.Cache) and nobody would wait for it.
+		return nil, transport.Stopped(ctx, "Salesforce call")
 	}
 	if err := c.admitUsage(ctx); err != nil {
 		return nil, err
@@ -32,46 +35,46 @@ func (c *Client) do(ctx context.Context, build func(t *token) request) (*Respons
 	return resp, err
 }
 
-func (c *Client) doSession(ctx context.Context, build func(t *token) request) (*Response, error) {
-	tok, err := c.tokens.get(ctx)
+func (c *Client) doSession(ctx context.Context, build func(t *session.Token) transport.Request) (*Response, error) {
+	tok, err := c.tokens.Token(ctx)
 	if err != nil {
 		return nil, err
 	}
 	req := build(tok)
-	resp, err := c.send(ctx, req)
+	resp, err := c.tr.Send(ctx, req)
 	if err != nil || !sessionRejected(req, resp) {
 		return resp, err
 	}
-	c.log.Info("salesforce rejected the session; logging in again", "request", req.name)
-	c.tokens.invalidate(tok)
-	if tok, err = c.tokens.get(ctx); err != nil {
+	c.log.Info("salesforce rejected the session; logging in again", "request", req.Name)
+	c.tokens.Invalidate(tok)
+	if tok, err = c.tokens.Token(ctx); err != nil {
 		return nil, err
 	}
 	req = build(tok)
-	if resp, err = c.send(ctx, req); err != nil {
+	if resp, err = c.tr.Send(ctx, req); err != nil {
 		return nil, err
 	}
 	if sessionRejected(req, resp) {
-		c.tokens.invalidate(tok)
-		return nil, faults.New(faults.MissingToken, "%s: Salesforce rejected a fresh session too (%s)", req.name, rejectionText(req, resp))
+		c.tokens.Invalidate(tok)
+		return nil, faults.New(faults.MissingToken, "%s: Salesforce rejected a fresh session too (%s)", req.Name, rejectionText(req, resp))
 	}
 	return resp, nil
 }
 
 // sessionRejected reports whether Salesforce refused the session of req.
-func sessionRejected(req request, resp *Response) bool {
-	if req.soap {
-		f := faultOf(resp.Body)
-		return resp.Status == http.StatusInternalServerError && f != nil && f.code() == "INVALID_SESSION_ID"
+func sessionRejected(req transport.Request, resp *Response) bool {
+	if req.SOAP {
+		f := soap.FaultOf(resp.Body)
+		return resp.Status == http.StatusInternalServerError && f != nil && f.Name() == "INVALID_SESSION_ID"
 	}
 	return resp.Status == http.StatusUnauthorized
 }
 
 // rejectionText is Salesforce's own words for a rejected session.
-func rejectionText(req request, resp *Response) string {
-	if req.soap {
-		if f := faultOf(resp.Body); f != nil {
-			return f.code()
+func rejectionText(req transport.Request, resp *Response) string {
+	if req.SOAP {
+		if f := soap.FaultOf(resp.Body); f != nil {
+			return f.Name()
 		}
 	}
 	var errs []struct {
@@ -86,19 +89,19 @@ func rejectionText(req request, resp *Response) string {
 
 // rest builds a REST request against the session's instance and version. path is
 // relative to /services/data/vNN.N/ and already escaped.
-func rest(t *token, method, path string, body []byte) request {
+func rest(t *session.Token, method, path string, body []byte) transport.Request {
 	h := map[string]string{"Accept": "application/json"}
 	if body != nil {
 		h["Content-Type"] = "application/json"
 	}
-	return request{
-		name:       method + " " + strings.SplitN(path, "?", 2)[0],
-		method:     method,
-		url:        t.InstanceURL + "/services/data/v" + t.Version + "/" + path,
-		header:     h,
-		body:       body,
-		bearer:     t.AccessToken,
-		idempotent: method != http.MethodPost,
+	return transport.Request{
+		Name:       method + " " + strings.SplitN(path, "?", 2)[0],
+		Method:     method,
+		URL:        t.InstanceURL + "/services/data/v" + t.Version + "/" + path,
+		Header:     h,
+		Body:       body,
+		Bearer:     t.AccessToken,
+		Idempotent: method != http.MethodPost,
 	}
 }
 
@@ -111,7 +114,16 @@ func record(object, id string) string {
 func (c *Client) call(ctx context.Context, method, path string, body []byte) (*Response, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
-	return c.do(ctx, func(t *token) request { return rest(t, method, path, body) })
+	return c.do(ctx, func(t *session.Token) transport.Request { return rest(t, method, path, body) })
+}
+
+// bound takes the deadline margin off ctx, so that every attempt and wait ends
+// early enough for the handler to report REQUEST_TIMEOUT itself.
+func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-c.opts.DeadlineMargin))
+	}
+	return context.WithCancel(ctx)
 }
 
 // CreateRecord creates one record: POST sobjects/{object}/. Salesforce answers 201

@@ -83,7 +83,7 @@ func TestAnswersAndFailures(t *testing.T) {
 			o := newOrg(t, tt.api)
 			c, _ := newClient(t, o, func(opts *Options) {
 				if tt.maxAttempts > 0 {
-					opts.MaxAttempts = tt.maxAttempts
+					opts.Transport.MaxAttempts = tt.maxAttempts
 				}
 			})
 			resp, err := tt.call(c, t.Context())
@@ -132,7 +132,7 @@ func TestPOSTTimeout(t *testing.T) {
 			o := newOrg(t, hang)
 			c, _ := newClient(t, o, func(opts *Options) {
 				if tt.deadline == 0 {
-					opts.Timeout = 100 * time.Millisecond
+					opts.Transport.Timeout = 100 * time.Millisecond
 				}
 			})
 			if err := c.warmUp(t); err != nil {
@@ -160,7 +160,7 @@ func TestPOSTTimeout(t *testing.T) {
 
 func TestGETTimeoutRetried(t *testing.T) {
 	o := newOrg(t, script(hang, okRecord(t)))
-	c, _ := newClient(t, o, func(opts *Options) { opts.Timeout = 100 * time.Millisecond })
+	c, _ := newClient(t, o, func(opts *Options) { opts.Transport.Timeout = 100 * time.Millisecond })
 	if _, err := get(c, t.Context()); err != nil {
 		t.Fatalf("GetRecord: %v", err)
 	}
@@ -224,8 +224,11 @@ func TestRetryAfter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := newOrg(t, script(throttled(tt.after), okRecord(t)))
-			c, _ := newClient(t, o, func(opts *Options) { opts.RetryMaxDelay = tt.maxDelay })
-			waits := c.recordWaits()
+			var waits *[]time.Duration
+			c, _ := newClient(t, o, func(opts *Options) {
+				opts.Transport.RetryMaxDelay = tt.maxDelay
+				waits = recordWaits(opts)
+			})
 			ctx := t.Context()
 			if tt.deadline > 0 {
 				var cancel context.CancelFunc
@@ -251,22 +254,6 @@ func TestRetryAfter(t *testing.T) {
 	}
 }
 
-func TestBackoff(t *testing.T) {
-	c := New(Options{RetryBaseDelay: 100 * time.Millisecond, RetryMaxDelay: time.Second})
-	c.jitter = func(d time.Duration) time.Duration { return d } // the ceiling itself
-	want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, time.Second, time.Second}
-	for i, w := range want {
-		if got := c.backoff(i+1, -1); got != w {
-			t.Errorf("attempt %d: got %v, want %v", i+1, got, w)
-		}
-	}
-	for range 1000 {
-		if d := fullJitter(time.Second); d < 0 || d > time.Second {
-			t.Fatalf("jitter: got %v, want within [0, 1s]", d)
-		}
-	}
-}
-
 func TestConnectionRefused(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -284,7 +271,7 @@ func TestConnectionRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o := newOrg(t, okRecord(t))
 			o.instance = refusedURL(t) // login works, the instance refuses
-			c, _ := newClient(t, o, func(opts *Options) { opts.MaxAttempts = tt.maxAttempts })
+			c, _ := newClient(t, o, func(opts *Options) { opts.Transport.MaxAttempts = tt.maxAttempts })
 			if err := c.warmUp(t); err != nil {
 				t.Fatal(err)
 			}
@@ -316,7 +303,7 @@ func TestPOSTRetriedAfterRefusal(t *testing.T) {
 		}
 		return dialer.DialContext(ctx, network, addr)
 	}
-	c, _ := newClient(t, o, func(opts *Options) { opts.HTTPClient = &http.Client{Transport: transport} })
+	c, _ := newClient(t, o, func(opts *Options) { opts.Transport.HTTPClient = &http.Client{Transport: transport} })
 	if err := c.warmUp(t); err != nil {
 		t.Fatal(err)
 	}
@@ -347,8 +334,8 @@ func TestBreaker(t *testing.T) {
 		unavailable(t)(w, r)
 	})
 	c, _ := newClient(t, o, func(opts *Options) {
-		opts.BreakerFailures = 3
-		opts.BreakerCooldown = 20 * time.Millisecond
+		opts.Transport.BreakerFailures = 3
+		opts.Transport.BreakerCooldown = 20 * time.Millisecond
 	})
 	if err := c.warmUp(t); err != nil {
 		t.Fatal(err)
@@ -388,8 +375,8 @@ func TestBreakerCountsAnswersAsSuccess(t *testing.T) {
 	// of 2 the breaker stays closed and the fourth call reaches the org.
 	o := newOrg(t, script(unavailable(t), status(t, 400, "write_error_response.json"), unavailable(t), okRecord(t)))
 	c, _ := newClient(t, o, func(opts *Options) {
-		opts.BreakerFailures = 2
-		opts.MaxAttempts = 1
+		opts.Transport.BreakerFailures = 2
+		opts.Transport.MaxAttempts = 1
 	})
 	for i := range 4 {
 		get(c, t.Context())
@@ -403,7 +390,7 @@ func TestBodyCap(t *testing.T) {
 	o := newOrg(t, func(w http.ResponseWriter, r *http.Request) {
 		jsonAnswer(w, http.StatusOK, []byte(`{"Name":"`+strings.Repeat("x", 4096)+`"}`))
 	})
-	c, _ := newClient(t, o, func(opts *Options) { opts.MaxBodyBytes = 1024 })
+	c, _ := newClient(t, o, func(opts *Options) { opts.Transport.MaxBodyBytes = 1024 })
 	if err := c.warmUp(t); err != nil { // the login answer is under the cap
 		t.Fatal(err)
 	}

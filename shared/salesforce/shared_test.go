@@ -3,7 +3,7 @@ package salesforce
 import (
 	"context"
 	"net/http"
-	"strings"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +14,7 @@ import (
 	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/credentials"
+	"github.com/sfconnect/connector/shared/salesforce/session"
 	"github.com/sfconnect/connector/shared/sessionstore"
 )
 
@@ -45,7 +46,9 @@ func TestFleetSharesOneLogin(t *testing.T) {
 				store := sessionstore.New(countedAPI{db, &gets}, sessionstore.Options{
 					Table: table, PollMin: time.Millisecond, PollMax: 20 * time.Millisecond,
 				})
-				fleet[i], _ = flowClient(flowConfig(t, org, flow), func(o *Options) { o.TokenStore = store })
+				fleet[i], _ = flowClient(flowConfig(t, org, flow), func(o *Options) {
+					o.Share = func(next session.Source) session.Source { return store.Shared(next, time.Hour) }
+				})
 			}
 			all := func(round string) {
 				t.Helper()
@@ -85,39 +88,62 @@ func TestFleetSharesOneLogin(t *testing.T) {
 	}
 }
 
-// fakeStore is a TokenStore without DynamoDB: it keeps one session per key and
-// records what the client asked for.
-type fakeStore struct {
-	mu       sync.Mutex
-	sessions map[string]sessionstore.Session
-	keys     []string
-	rejected []string
+// recorder is a layer of the Share seam that records what passes through it
+// and keeps one session per identity, as the session table does.
+type recorder struct {
+	next session.Source
+
+	mu          sync.Mutex
+	sessions    map[string]*session.Token
+	identities  []session.Identity
+	invalidated []string
 }
 
-func (f *fakeStore) Session(ctx context.Context, key, rejected string, login func(context.Context) (sessionstore.Session, error)) (sessionstore.Session, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.keys = append(f.keys, key)
-	f.rejected = append(f.rejected, rejected)
-	if s, ok := f.sessions[key]; ok && s.AccessToken != rejected {
-		return s, nil
+func (r *recorder) Token(ctx context.Context) (*session.Token, error) {
+	id, err := r.next.Identity(ctx)
+	if err != nil {
+		return nil, err
 	}
-	s, err := login(ctx)
-	if err == nil {
-		f.sessions[key] = s
+	r.mu.Lock()
+	r.identities = append(r.identities, id)
+	t, ok := r.sessions[id.Key]
+	r.mu.Unlock()
+	if ok {
+		return t, nil
 	}
-	return s, err
+	if t, err = r.next.Token(ctx); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	r.sessions[id.Key] = t
+	r.mu.Unlock()
+	return t, nil
 }
 
-func TestTokenStoreHook(t *testing.T) {
+func (r *recorder) Invalidate(t *session.Token) {
+	r.mu.Lock()
+	r.invalidated = append(r.invalidated, t.AccessToken)
+	for k, s := range r.sessions {
+		if s == t {
+			delete(r.sessions, k)
+		}
+	}
+	r.mu.Unlock()
+	r.next.Invalidate(t)
+}
+
+func (r *recorder) Identity(ctx context.Context) (session.Identity, error) {
+	return r.next.Identity(ctx)
+}
+
+// TestShareSeam: a layer put in by Options.Share sees the login's identity
+// (a hash, never the configuration) and the session Salesforce rejected.
+func TestShareSeam(t *testing.T) {
 	org := startOrg(t, nil)
-	store := &fakeStore{sessions: map[string]sessionstore.Session{}}
+	rec := &recorder{sessions: map[string]*session.Token{}}
 	cfg := flowConfig(t, org, credentials.FlowJWT)
-	clock := time.Now()
 	c, _ := flowClient(cfg, func(o *Options) {
-		o.TokenStore = store
-		o.TokenTTL = 40 * time.Minute
-		o.Now = func() time.Time { return clock }
+		o.Share = func(next session.Source) session.Source { rec.next = next; return rec }
 	})
 	if _, err := c.ListApprovals(t.Context()); err != nil {
 		t.Fatal(err)
@@ -128,21 +154,17 @@ func TestTokenStoreHook(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if len(store.keys) != 2 || store.keys[0] != store.keys[1] {
-		t.Fatalf("got keys %v, want the same key twice", store.keys)
+	if len(rec.identities) != 2 || rec.identities[0] != rec.identities[1] {
+		t.Fatalf("got identities %v, want the same one twice", rec.identities)
 	}
-	want := sessionstore.Key(credentials.FlowJWT, cfg.LoginURL, cfg.Username, cfg.ClientID)
-	if store.keys[0] != want {
-		t.Errorf("got key %q, want %q", store.keys[0], want)
+	id := rec.identities[0]
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id.Key) || id.Version != cfg.Version {
+		t.Errorf("got identity %+v, want a SHA-256 key and version %s", id, cfg.Version)
 	}
-	if store.rejected[0] != "" || len(first) != 1 || store.rejected[1] != first[0] {
-		t.Errorf("got rejected %q, want none, then the revoked session", store.rejected)
+	if len(first) != 1 || len(rec.invalidated) != 1 || rec.invalidated[0] != first[0] {
+		t.Errorf("got invalidated %q, want the revoked session", rec.invalidated)
 	}
-	s := store.sessions[want]
-	if got := s.ExpiresAt.Sub(s.IssuedAt); got != 40*time.Minute {
-		t.Errorf("got a session stored for %v, want the token TTL, 40m", got)
-	}
-	if strings.Contains(want, cfg.Username) || strings.Contains(want, cfg.ClientID) {
-		t.Errorf("got key %q, want a hash", want)
+	if org.Logins() != 2 {
+		t.Errorf("got %d logins, want 2", org.Logins())
 	}
 }

@@ -2,7 +2,6 @@ package salesforce
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -12,23 +11,6 @@ import (
 
 	"github.com/sfconnect/connector/shared/faults"
 )
-
-// EnvAPIUsageLimitPercent names the variable that sets Options.APIUsageLimitPercent.
-const EnvAPIUsageLimitPercent = "SALESFORCE_API_USAGE_LIMIT_PERCENT"
-
-// APIUsageLimitFromEnv reads SALESFORCE_API_USAGE_LIMIT_PERCENT: unset is 0 (no
-// guard), otherwise a number above 0 and at most 100, such as 90 or 97.5.
-func APIUsageLimitFromEnv(getenv func(string) string) (float64, error) {
-	v := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(getenv(EnvAPIUsageLimitPercent)), "%"))
-	if v == "" {
-		return 0, nil
-	}
-	p, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(p) || p <= 0 || p > 100 {
-		return 0, fmt.Errorf("%s: %q is not a percentage above 0 and at most 100", EnvAPIUsageLimitPercent, v)
-	}
-	return p, nil
-}
 
 // Usage is the org's API request usage as Salesforce reports it on every REST
 // answer, in the header Sforce-Limit-Info: api-usage=N/M (docs/salesforce-protocol.md
@@ -161,5 +143,5 @@ func (g *usageGuard) admit() error {
 	}
 	return faults.New(faults.CircuitBreakerOpen,
 		"not sent: the org has used %d of its %d daily API requests (%.2f%%), at or over the %g%% set by %s; one call is let through every %s to read the usage again",
-		g.last.Used, g.last.Max, g.last.Percent, g.limit, EnvAPIUsageLimitPercent, g.cooldown)
+		g.last.Used, g.last.Max, g.last.Percent, g.limit, "SALESFORCE_API_USAGE_LIMIT_PERCENT", g.cooldown)
 }

@@ -40,40 +40,6 @@ func TestParseLimitInfo(t *testing.T) {
 	}
 }
 
-func TestAPIUsageLimitFromEnv(t *testing.T) {
-	tests := []struct {
-		value   string
-		want    float64
-		wantErr bool
-	}{
-		{"", 0, false},
-		{"90", 90, false},
-		{" 97.5% ", 97.5, false},
-		{"100", 100, false},
-		{"0", 0, true},
-		{"-5", 0, true},
-		{"101", 0, true},
-		{"NaN", 0, true},
-		{"ninety", 0, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.value, func(t *testing.T) {
-			got, err := APIUsageLimitFromEnv(func(k string) string {
-				if k == EnvAPIUsageLimitPercent {
-					return tt.value
-				}
-				return ""
-			})
-			if got != tt.want || (err != nil) != tt.wantErr {
-				t.Errorf("got %v, %v; want %v, error %v", got, err, tt.want, tt.wantErr)
-			}
-			if err != nil && !strings.Contains(err.Error(), EnvAPIUsageLimitPercent) {
-				t.Errorf("error %q does not name the variable", err)
-			}
-		})
-	}
-}
-
 // usageOrg answers every REST call 200 with the usage it is told to report.
 type usageOrg struct {
 	*org
@@ -95,7 +61,7 @@ func TestUsageGuard(t *testing.T) {
 	clk := testclock.New(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC))
 	c, _ := newClient(t, o.org, func(opts *Options) {
 		opts.APIUsageLimitPercent = 90
-		opts.BreakerCooldown = 30 * time.Second
+		opts.Transport.BreakerCooldown = 30 * time.Second
 		opts.Now = clk.Now
 	})
 	getAccount := func() error {
@@ -131,7 +97,7 @@ func TestUsageGuard(t *testing.T) {
 			t.Fatalf("%s: got %d API calls, want %d", s.name, n, s.wantCalls)
 		}
 		if err != nil {
-			for _, want := range []string{"not sent", "4500 of its 5000", "90.00%", EnvAPIUsageLimitPercent, "30s"} {
+			for _, want := range []string{"not sent", "4500 of its 5000", "90.00%", "SALESFORCE_API_USAGE_LIMIT_PERCENT", "30s"} {
 				if !strings.Contains(faults.MessageOf(err), want) {
 					t.Errorf("%s: message %q does not contain %q", s.name, faults.MessageOf(err), want)
 				}

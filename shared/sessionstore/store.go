@@ -17,7 +17,6 @@ package sessionstore
 import (
 	"context"
 	crand "crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"log/slog"
@@ -133,19 +132,6 @@ func newOwner() string {
 	b := make([]byte, 12)
 	_, _ = crand.Read(b) // never fails on supported platforms
 	return hex.EncodeToString(b)
-}
-
-// Key returns the item key for one login identity, e.g. the flow, the token URL,
-// the username and the client id: a SHA-256 hash, so that the table holds no
-// part of the configuration.
-func Key(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(strconv.Itoa(len(p))))
-		h.Write([]byte{':'})
-		h.Write([]byte(p))
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Session returns a valid session for key. rejected is an access token

@@ -99,7 +99,7 @@ func jsforcePeer(ctx context.Context, c config, w *world, t *table) error {
 		return err
 	}
 	defer js.close()
-	conn, err := inProcess(ctx, w)
+	conn, err := inProcess(w)
 	if err != nil {
 		return err
 	}

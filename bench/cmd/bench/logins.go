@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"os"
+	"io"
 	"sync"
 	"time"
 
 	"github.com/sfconnect/connector/local/demo/stack"
-	"github.com/sfconnect/connector/shared/connector"
-	"github.com/sfconnect/connector/shared/credentials"
-	"github.com/sfconnect/connector/shared/salesforce"
 	"github.com/sfconnect/connector/sforg"
+	"github.com/sfconnect/connector/shared/connector"
 )
 
 // concurrentLogins starts a fresh connector in this process, configured as a
@@ -22,7 +19,7 @@ import (
 // at once is what a library user (or a future multi-concurrency runtime) does.
 func concurrentLogins(ctx context.Context, w *world, t *table) error {
 	const callers = 50
-	conn, err := inProcess(ctx, w)
+	conn, err := inProcess(w)
 	if err != nil {
 		return err
 	}
@@ -53,24 +50,7 @@ func concurrentLogins(ctx context.Context, w *world, t *table) error {
 
 // inProcess returns a new connector in this process, configured as the
 // functions are (the secret read from moto), with its log lines discarded.
-func inProcess(ctx context.Context, w *world) (*connector.Connector, error) {
+func inProcess(w *world) (*connector.Connector, error) {
 	env := stack.FunctionEnv(stack.SecretName, w.moto)
-	// The AWS SDK reads its endpoint and credentials from the process
-	// environment; this command runs nothing else that reads them.
-	for k, v := range env {
-		if err := os.Setenv(k, v); err != nil {
-			return nil, err
-		}
-	}
-	creds, err := credentials.FromLookupEnv(ctx, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil {
-		return nil, err
-	}
-	opts, err := salesforce.OptionsFromEnv(func(k string) string { return env[k] })
-	if err != nil {
-		return nil, err
-	}
-	opts.Credentials = creds
-	opts.Logger = slog.New(slog.DiscardHandler)
-	return connector.New(salesforce.New(opts), opts.Logger), nil
+	return connector.FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, io.Discard)
 }

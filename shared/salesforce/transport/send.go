@@ -1,4 +1,4 @@
-package salesforce
+package transport
 
 import (
 	"context"
@@ -18,20 +18,8 @@ import (
 	"time"
 
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/salesforce/soap"
 )
-
-// request is one HTTP exchange with Salesforce, ready to be sent (again).
-type request struct {
-	name       string // for logs and messages, e.g. "GET sobjects/Account/001…": never a secret
-	method     string
-	url        string
-	header     map[string]string
-	body       []byte
-	form       url.Values
-	bearer     string // access token for the Authorization header
-	idempotent bool   // may be sent again after it may have reached Salesforce
-	soap       bool   // a 500 carrying a SOAP fault is an answer, not a server failure
-}
 
 // failure sorts what went wrong with one attempt.
 type failure int
@@ -79,9 +67,9 @@ type outcome struct {
 // connection was refused, the name did not resolve, the TLS handshake failed),
 // since anything else may have created a record or submitted an approval that a
 // replay would duplicate (creates and approval requests carry no idempotency key).
-func retryable(req request, o outcome) bool {
+func retryable(req Request, o outcome) bool {
 	info := failures[o.failure]
-	return info.transient && (req.idempotent || !info.reached)
+	return info.transient && (req.Idempotent || !info.reached)
 }
 
 // errAttemptTimeout is the cause of an attempt context that hit Options.Timeout;
@@ -90,21 +78,20 @@ var (
 	errAttemptTimeout = errors.New("salesforce: attempt timed out")
 	errTransient      = errors.New("salesforce: transient failure")
 	errCancelled      = errors.New("salesforce: cancelled")
-	errLoginBudget    = errors.New("salesforce: login took longer than its budget")
 )
 
-// send makes the attempts for req within ctx's deadline, as the policy allows,
+// Send makes the attempts for req within ctx's deadline, as the policy allows,
 // and returns Salesforce's answer or the error the last failure maps to.
-func (c *Client) send(ctx context.Context, req request) (*Response, error) {
-	if !allowedURL(req.url) {
+func (c *Client) Send(ctx context.Context, req Request) (*Response, error) {
+	if !AllowedURL(req.URL) {
 		return nil, faults.New(faults.UnknownError,
-			"%s: not sent: Salesforce URLs must use https (plain http is allowed only to a loopback host)", req.name)
+			"%s: not sent: Salesforce URLs must use https (plain http is allowed only to a loopback host)", req.Name)
 	}
 	var last outcome
 	for attempt := 1; ; attempt++ {
 		if ctx.Err() != nil {
 			if attempt == 1 {
-				return nil, stopped(ctx, req.name)
+				return nil, Stopped(ctx, req.Name)
 			}
 			return nil, c.giveUp(req, last, attempt-1, true)
 		}
@@ -116,7 +103,7 @@ func (c *Client) send(ctx context.Context, req request) (*Response, error) {
 			return o.resp, o.err
 		}
 		last = o
-		c.log.Info("salesforce attempt failed", "request", req.name, "attempt", attempt, "failure", o.desc)
+		c.log.Info("salesforce attempt failed", "request", req.Name, "attempt", attempt, "failure", o.desc)
 		if !retryable(req, o) || attempt >= c.opts.MaxAttempts {
 			return nil, c.giveUp(req, o, attempt, false)
 		}
@@ -124,7 +111,7 @@ func (c *Client) send(ctx context.Context, req request) (*Response, error) {
 		if !fits(ctx, wait) {
 			return nil, c.giveUp(req, o, attempt, true)
 		}
-		if err := c.sleep(ctx, wait); err != nil {
+		if err := c.opts.Sleep(ctx, wait); err != nil {
 			return nil, c.giveUp(req, o, attempt, true)
 		}
 	}
@@ -132,44 +119,44 @@ func (c *Client) send(ctx context.Context, req request) (*Response, error) {
 
 // giveUp maps the last failure to the catalogue. outOfTime says the deadline, not
 // the policy, ended the attempts.
-func (c *Client) giveUp(req request, o outcome, attempts int, outOfTime bool) error {
+func (c *Client) giveUp(req Request, o outcome, attempts int, outOfTime bool) error {
 	info := failures[o.failure]
-	unknown := !req.idempotent && info.reached
+	unknown := !req.Idempotent && info.reached
 	switch {
 	case (o.failure == deadline || o.failure == cancelled) && unknown:
 		return faults.New(faults.RequestTimeout,
-			"%s: the deadline came before Salesforce answered; the outcome is unknown and the request was not retried to avoid a duplicate", req.name)
+			"%s: the deadline came before Salesforce answered; the outcome is unknown and the request was not retried to avoid a duplicate", req.Name)
 	case o.failure == deadline || o.failure == cancelled:
-		return faults.New(faults.RequestTimeout, "%s: no answer from Salesforce before the deadline (%s)", req.name, plural(attempts, "attempt"))
+		return faults.New(faults.RequestTimeout, "%s: no answer from Salesforce before the deadline (%s)", req.Name, plural(attempts, "attempt"))
 	case outOfTime:
-		return faults.New(faults.RequestTimeout, "%s: %s after %s and no time left before the deadline for another", req.name, o.desc, plural(attempts, "attempt"))
+		return faults.New(faults.RequestTimeout, "%s: %s after %s and no time left before the deadline for another", req.Name, o.desc, plural(attempts, "attempt"))
 	case unknown:
 		return faults.New(faults.UnknownError,
-			"%s: %s; the outcome is unknown and the request was not retried to avoid a duplicate", req.name, o.desc)
+			"%s: %s; the outcome is unknown and the request was not retried to avoid a duplicate", req.Name, o.desc)
 	case attempts > 1 && info.code == faults.ConnectionError && !info.reached:
 		// Salesforce was never reached: a network or endpoint problem, not an
 		// unhealthy org, so the more specific code.
-		return faults.New(faults.ConnectionError, "%s: %s after %s", req.name, o.desc, plural(attempts, "attempt"))
+		return faults.New(faults.ConnectionError, "%s: %s after %s", req.Name, o.desc, plural(attempts, "attempt"))
 	case attempts > 1:
-		return faults.New(faults.CircuitBreakerOpen, "%s: %s after %s", req.name, o.desc, plural(attempts, "attempt"))
+		return faults.New(faults.CircuitBreakerOpen, "%s: %s after %s", req.Name, o.desc, plural(attempts, "attempt"))
 	default:
-		return faults.New(info.code, "%s: %s", req.name, o.desc)
+		return faults.New(info.code, "%s: %s", req.Name, o.desc)
 	}
 }
 
 // blockedError is the fail-fast answer of an open breaker.
-func (c *Client) blockedError(req request, last outcome, attempts int) error {
+func (c *Client) blockedError(req Request, last outcome, attempts int) error {
 	if attempts == 0 {
 		return faults.New(faults.CircuitBreakerOpen,
 			"%s: not sent: the circuit breaker is open after %d consecutive failures and lets a request through %s after it opened",
-			req.name, c.opts.BreakerFailures, c.opts.BreakerCooldown)
+			req.Name, c.opts.BreakerFailures, c.opts.BreakerCooldown)
 	}
 	return faults.New(faults.CircuitBreakerOpen, "%s: %s after %s; the circuit breaker is now open",
-		req.name, last.desc, plural(attempts, "attempt"))
+		req.Name, last.desc, plural(attempts, "attempt"))
 }
 
-// stopped is the error for a context that ended before or while waiting.
-func stopped(ctx context.Context, what string) error {
+// Stopped is the error for a context that ended before or while waiting.
+func Stopped(ctx context.Context, what string) error {
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return faults.Wrap(faults.RequestTimeout, context.Cause(ctx), "%s: cancelled", what)
 	}
@@ -177,7 +164,7 @@ func stopped(ctx context.Context, what string) error {
 }
 
 // attempt sends req once through the breaker and reads the answer.
-func (c *Client) attempt(ctx context.Context, req request) outcome {
+func (c *Client) attempt(ctx context.Context, req Request) outcome {
 	done, err := c.breaker.Allow()
 	if err != nil {
 		return outcome{blocked: true}
@@ -186,7 +173,7 @@ func (c *Client) attempt(ctx context.Context, req request) outcome {
 	c.freshConnections(req)
 	start := time.Now()
 	o := c.exchange(ctx, req)
-	c.idle.touch(hostOf(req.url), c.opts.Now())
+	c.idle.touch(hostOf(req.URL), c.opts.Now())
 	var verdict error
 	switch {
 	case o.failure == cancelled:
@@ -195,7 +182,7 @@ func (c *Client) attempt(ctx context.Context, req request) outcome {
 		verdict = errTransient
 	}
 	done(verdict)
-	c.log.Debug("salesforce request", "request", req.name, "status", statusOf(o), "failure", o.desc,
+	c.log.Debug("salesforce request", "request", req.Name, "status", statusOf(o), "failure", o.desc,
 		"ms", time.Since(start).Milliseconds())
 	return o
 }
@@ -209,21 +196,21 @@ func statusOf(o outcome) int {
 
 // exchange does the HTTP round trip with resty, the body read included, under the
 // per-attempt timeout.
-func (c *Client) exchange(ctx context.Context, req request) outcome {
+func (c *Client) exchange(ctx context.Context, req Request) outcome {
 	actx, cancel := context.WithTimeoutCause(ctx, c.opts.Timeout, errAttemptTimeout)
 	defer cancel()
 
-	r := c.http.R().SetContext(actx).SetDoNotParseResponse(true).SetHeaders(req.header)
-	if req.bearer != "" {
-		r.SetAuthToken(req.bearer)
+	r := c.http.R().SetContext(actx).SetDoNotParseResponse(true).SetHeaders(req.Header)
+	if req.Bearer != "" {
+		r.SetAuthToken(req.Bearer)
 	}
 	switch {
-	case req.form != nil:
-		r.SetFormDataFromValues(req.form)
-	case len(req.body) > 0:
-		r.SetBody(req.body)
+	case req.Form != nil:
+		r.SetFormDataFromValues(req.Form)
+	case len(req.Body) > 0:
+		r.SetBody(req.Body)
 	}
-	res, err := r.Execute(req.method, req.url)
+	res, err := r.Execute(req.Method, req.URL)
 	if err != nil {
 		return c.networkFailure(ctx, actx, err)
 	}
@@ -245,12 +232,12 @@ func (c *Client) exchange(ctx context.Context, req request) outcome {
 	switch {
 	case int64(len(body)) > c.opts.MaxBodyBytes:
 		o.resp = nil
-		o.err = faults.New(faults.UnknownError, "%s: the Salesforce response is larger than %d bytes", req.name, c.opts.MaxBodyBytes)
-	case status == http.StatusInternalServerError && req.soap && faultOf(body) != nil:
+		o.err = faults.New(faults.UnknownError, "%s: the Salesforce response is larger than %d bytes", req.Name, c.opts.MaxBodyBytes)
+	case status == http.StatusInternalServerError && req.SOAP && soap.FaultOf(body) != nil:
 		// A SOAP fault is Salesforce's considered answer, not a server failure.
 		// SOAP 1.1 sends every fault with 500; a 502, 503 or 504 comes from the
 		// edge or a server that is down, whatever its body says.
-	case status >= 500 || (status == http.StatusTooManyRequests && req.idempotent):
+	case status >= 500 || (status == http.StatusTooManyRequests && req.Idempotent):
 		// A 429 to a POST stays an answer: it was not processed, and the policy
 		// would not retry it anyway.
 		o.failure = serverError
@@ -259,7 +246,7 @@ func (c *Client) exchange(ctx context.Context, req request) outcome {
 		// 300 is Salesforce's answer to an external id matching several records
 		// (the body lists them); any other 1xx or 3xx is not an answer we know.
 		o.resp = nil
-		o.err = faults.New(faults.UnknownError, "%s: unexpected %d answer from Salesforce", req.name, status)
+		o.err = faults.New(faults.UnknownError, "%s: unexpected %d answer from Salesforce", req.Name, status)
 	}
 	return o
 }
@@ -368,15 +355,6 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// bound takes the deadline margin off ctx, so that every attempt and wait ends
-// early enough for the handler to report REQUEST_TIMEOUT itself.
-func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	if dl, ok := ctx.Deadline(); ok {
-		return context.WithDeadline(ctx, dl.Add(-c.opts.DeadlineMargin))
-	}
-	return context.WithCancel(ctx)
-}
-
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
@@ -384,11 +362,11 @@ func plural(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
-// allowedURL reports whether a request may go to raw: https, or plain http to a
+// AllowedURL reports whether a request may go to raw: https, or plain http to a
 // loopback host (the local org emulator). Anywhere else plain http would carry
 // the password or the session in clear. The credentials package checks the
 // configured login URLs; this also covers the instance URL a login returns.
-func allowedURL(raw string) bool {
+func AllowedURL(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return false
@@ -435,11 +413,11 @@ func (h *idleHosts) since(host string, now time.Time) (time.Duration, bool) {
 // that the request goes out on a new connection rather than one a NAT or the
 // server dropped while the execution environment was frozen. Idempotent
 // requests skip it: a stale connection only costs them a retry.
-func (c *Client) freshConnections(req request) {
-	if req.idempotent || c.opts.IdleReset < 0 {
+func (c *Client) freshConnections(req Request) {
+	if req.Idempotent || c.opts.IdleReset < 0 {
 		return
 	}
-	host := hostOf(req.url)
+	host := hostOf(req.URL)
 	if idle, ok := c.idle.since(host, c.opts.Now()); ok && idle >= c.opts.IdleReset {
 		c.http.GetClient().CloseIdleConnections()
 		c.log.Debug("salesforce connections idle; closing them before a request that is not replayed",

@@ -1,10 +1,15 @@
-package salesforce
+package session
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -13,6 +18,8 @@ import (
 
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/salesforce/soap"
+	"github.com/sfconnect/connector/shared/salesforce/transport"
 )
 
 // rejection is Salesforce refusing the credentials: an OAuth error or a SOAP login
@@ -38,37 +45,95 @@ func (r *rejection) String() string {
 
 // loginFlow logs in once with cfg. It returns a token, or a rejection when
 // Salesforce refused the credentials, or an error for anything else.
-type loginFlow func(c *Client, ctx context.Context, cfg credentials.Config) (*token, *rejection, error)
+type loginFlow func(l *Login, ctx context.Context, cfg credentials.Config) (*Token, *rejection, error)
 
 // loginFlows maps the configuration's flow names to their implementation.
 var loginFlows = map[string]loginFlow{
-	credentials.FlowPassword: (*Client).passwordLogin,
-	credentials.FlowSOAP:     (*Client).soapLogin,
+	credentials.FlowPassword: (*Login).passwordLogin,
+	credentials.FlowSOAP:     (*Login).soapLogin,
 
-	credentials.FlowClientCredentials: (*Client).clientCredentialsLogin,
-	credentials.FlowJWT:               (*Client).jwtLogin,
+	credentials.FlowClientCredentials: (*Login).clientCredentialsLogin,
+	credentials.FlowJWT:               (*Login).jwtLogin,
 }
 
-// login obtains a session: through the shared store when there is one,
-// otherwise by logging in.
-func (c *Client) login(ctx context.Context) (*token, error) {
-	if c.opts.TokenStore != nil {
-		return c.sharedLogin(ctx)
-	}
-	return c.loginWithRetry(ctx)
+// Credentials gives Login the configuration to log in with. Invalidate is
+// called when Salesforce rejects the credentials, so that the next Load reads
+// them again (a rotated secret is picked up without a redeploy).
+type Credentials interface {
+	Load(ctx context.Context) (credentials.Config, error)
+	Invalidate()
 }
 
-// loginWithRetry logs in. When Salesforce rejects the credentials they may just
-// have been rotated: the cached configuration is dropped, loaded again and tried
+// Login is the Source at the bottom of the chain: it logs in with the flow the
+// configuration names, every time it is asked.
+type Login struct {
+	creds Credentials
+	send  func(ctx context.Context, req transport.Request) (*transport.Response, error)
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// NewLogin returns a Login that loads its configuration from creds and sends
+// through tr. now is the clock of IssuedAt and of JWT assertions.
+func NewLogin(creds Credentials, tr *transport.Client, log *slog.Logger, now func() time.Time) *Login {
+	return &Login{creds: creds, send: tr.Send, log: log, now: now}
+}
+
+// Token logs in. When Salesforce rejects the credentials they may just have
+// been rotated: the cached configuration is dropped, loaded again and tried
 // once more before giving up with MISSING_TOKEN.
-func (c *Client) loginWithRetry(ctx context.Context) (*token, error) {
-	t, rej, err := c.loginWithLoaded(ctx)
+func (l *Login) Token(ctx context.Context) (*Token, error) {
+	return l.loginWithRetry(ctx)
+}
+
+// Invalidate does nothing: a login gives a new session every time.
+func (l *Login) Invalidate(*Token) {}
+
+// Identity hashes the flow, the login endpoint, the username and the client id
+// of the current configuration.
+func (l *Login) Identity(ctx context.Context) (Identity, error) {
+	cfg, err := l.load(ctx)
+	if err != nil {
+		return Identity{}, err
+	}
+	version, err := credentials.NormalizeVersion(cfg.Version)
+	if err != nil {
+		return Identity{}, err
+	}
+	endpoint := cfg.LoginURL
+	if cfg.AuthFlow == credentials.FlowSOAP {
+		endpoint = cfg.SOAPLoginURL
+	}
+	return Identity{Key: hash(cfg.AuthFlow, endpoint, cfg.Username, cfg.ClientID), Version: version}, nil
+}
+
+// hash is a SHA-256 of parts, each prefixed by its length, so that the key
+// holds no part of the configuration and no two lists of parts collide.
+func hash(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(strconv.Itoa(len(p))))
+		h.Write([]byte{':'})
+		h.Write([]byte(p))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (l *Login) load(ctx context.Context) (credentials.Config, error) {
+	if l.creds == nil {
+		return credentials.Config{}, faults.New(faults.MissingToken, "no Salesforce credentials configured")
+	}
+	return l.creds.Load(ctx) // already a faults error
+}
+
+func (l *Login) loginWithRetry(ctx context.Context) (*Token, error) {
+	t, rej, err := l.loginWithLoaded(ctx)
 	if err != nil || rej == nil {
 		return t, err
 	}
-	c.log.Warn("salesforce rejected the login; loading the credentials again", "error", rej.code)
-	c.opts.Credentials.Invalidate()
-	t, rej, err = c.loginWithLoaded(ctx)
+	l.log.Warn("salesforce rejected the login; loading the credentials again", "error", rej.code)
+	l.creds.Invalidate()
+	t, rej, err = l.loginWithLoaded(ctx)
 	if err != nil || rej == nil {
 		return t, err
 	}
@@ -106,48 +171,32 @@ func (r *rejection) hint() string {
 	return ""
 }
 
-func (c *Client) loginWithLoaded(ctx context.Context) (*token, *rejection, error) {
-	if c.opts.Credentials == nil {
-		return nil, nil, faults.New(faults.MissingToken, "no Salesforce credentials configured")
-	}
-	cfg, err := c.opts.Credentials.Load(ctx)
+func (l *Login) loginWithLoaded(ctx context.Context) (*Token, *rejection, error) {
+	cfg, err := l.load(ctx)
 	if err != nil {
-		return nil, nil, err // already a faults error
+		return nil, nil, err
 	}
-	flowName := c.flowOf(cfg)
+	flowName := cfg.AuthFlow
 	flow, ok := loginFlows[flowName]
 	if !ok {
-		return nil, nil, faults.New(faults.MissingToken, "%s %q is not one of %s", EnvAuthFlow, flowName, strings.Join(credentials.Flows(), ", "))
+		return nil, nil, faults.New(faults.MissingToken, "%s %q is not one of %s", credentials.KeyAuthFlow, flowName, strings.Join(credentials.Flows(), ", "))
 	}
-	countLogin(ctx)
-	t, rej, err := flow(c, ctx, cfg)
+	transport.CountLogin(ctx)
+	t, rej, err := flow(l, ctx, cfg)
 	if rej != nil {
 		rej.description = redact(rej.description, cfg)
 		rej.code = redact(rej.code, cfg)
 		rej.flow = flowName
 	}
 	if t != nil {
-		c.log.Info("salesforce login", "flow", flowName, "instance", t.InstanceURL)
+		l.log.Info("salesforce login", "flow", flowName, "instance", t.InstanceURL)
 	}
 	return t, rej, err
 }
 
-// flowOf returns the flow to log in with: the configuration's, else Options.AuthFlow,
-// else the username-password flow.
-func (c *Client) flowOf(cfg credentials.Config) string {
-	switch {
-	case cfg.AuthFlow != "":
-		return cfg.AuthFlow
-	case c.opts.AuthFlow != "":
-		return c.opts.AuthFlow
-	default:
-		return credentials.FlowPassword
-	}
-}
-
 // passwordLogin is the OAuth 2.0 username-password flow (docs/salesforce-protocol.md §1.1).
-func (c *Client) passwordLogin(ctx context.Context, cfg credentials.Config) (*token, *rejection, error) {
-	return c.oauthLogin(ctx, cfg, "OAuth token request", url.Values{
+func (l *Login) passwordLogin(ctx context.Context, cfg credentials.Config) (*Token, *rejection, error) {
+	return l.oauthLogin(ctx, cfg, "OAuth token request", url.Values{
 		"grant_type":    {"password"},
 		"client_id":     {cfg.ClientID},
 		"client_secret": {cfg.ClientSecret},
@@ -159,11 +208,11 @@ func (c *Client) passwordLogin(ctx context.Context, cfg credentials.Config) (*to
 // clientCredentialsLogin is the OAuth 2.0 client credentials flow
 // (docs/salesforce-protocol.md §1.3): the session belongs to the connected app's
 // run-as user. Salesforce serves it only on the org's My Domain.
-func (c *Client) clientCredentialsLogin(ctx context.Context, cfg credentials.Config) (*token, *rejection, error) {
+func (l *Login) clientCredentialsLogin(ctx context.Context, cfg credentials.Config) (*Token, *rejection, error) {
 	if err := cfg.Validate(credentials.FlowClientCredentials); err != nil {
 		return nil, nil, err
 	}
-	return c.oauthLogin(ctx, cfg, "OAuth client credentials request", url.Values{
+	return l.oauthLogin(ctx, cfg, "OAuth client credentials request", url.Values{
 		"grant_type":    {"client_credentials"},
 		"client_id":     {cfg.ClientID},
 		"client_secret": {cfg.ClientSecret},
@@ -180,7 +229,7 @@ const assertionLifetime = 3 * time.Minute
 // jwtLogin is the OAuth 2.0 JWT bearer flow (docs/salesforce-protocol.md §1.4): an
 // RS256 assertion that the connected app's certificate verifies, for the user
 // in sub, whom an admin pre-authorised for the app.
-func (c *Client) jwtLogin(ctx context.Context, cfg credentials.Config) (*token, *rejection, error) {
+func (l *Login) jwtLogin(ctx context.Context, cfg credentials.Config) (*Token, *rejection, error) {
 	if err := cfg.Validate(credentials.FlowJWT); err != nil {
 		return nil, nil, err
 	}
@@ -188,7 +237,7 @@ func (c *Client) jwtLogin(ctx context.Context, cfg credentials.Config) (*token, 
 	if err != nil {
 		return nil, nil, err
 	}
-	now := c.opts.Now()
+	now := l.now()
 	assertion, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.RegisteredClaims{
 		Issuer:    cfg.ClientID,
 		Subject:   cfg.Username,
@@ -198,7 +247,7 @@ func (c *Client) jwtLogin(ctx context.Context, cfg credentials.Config) (*token, 
 	if err != nil {
 		return nil, nil, faults.New(faults.MissingToken, "cannot sign the JWT bearer assertion with %s", credentials.KeyPrivateKey)
 	}
-	return c.oauthLogin(ctx, cfg, "OAuth JWT bearer request", url.Values{
+	return l.oauthLogin(ctx, cfg, "OAuth JWT bearer request", url.Values{
 		"grant_type": {grantJWTBearer},
 		"assertion":  {assertion},
 	})
@@ -206,18 +255,18 @@ func (c *Client) jwtLogin(ctx context.Context, cfg credentials.Config) (*token, 
 
 // oauthLogin posts one grant to the token endpoint and reads Salesforce's answer:
 // the session, or its error object as a rejection.
-func (c *Client) oauthLogin(ctx context.Context, cfg credentials.Config, name string, form url.Values) (*token, *rejection, error) {
+func (l *Login) oauthLogin(ctx context.Context, cfg credentials.Config, name string, form url.Values) (*Token, *rejection, error) {
 	version, err := credentials.NormalizeVersion(cfg.Version)
 	if err != nil {
 		return nil, nil, err
 	}
-	resp, err := c.send(ctx, request{
-		name:       name,
-		method:     http.MethodPost,
-		url:        cfg.LoginURL,
-		header:     map[string]string{"Accept": "application/json"},
-		form:       form,
-		idempotent: true, // a second token request only issues another token
+	resp, err := l.send(ctx, transport.Request{
+		Name:       name,
+		Method:     http.MethodPost,
+		URL:        cfg.LoginURL,
+		Header:     map[string]string{"Accept": "application/json"},
+		Form:       form,
+		Idempotent: true, // a second token request only issues another token
 	})
 	if err != nil {
 		return nil, nil, err
@@ -241,7 +290,7 @@ func (c *Client) oauthLogin(ctx context.Context, cfg credentials.Config, name st
 	if err != nil || ok.AccessToken == "" {
 		return nil, nil, faults.New(faults.UnknownError, "%s: Salesforce's answer lacks access_token or a valid instance_url", name)
 	}
-	return &token{AccessToken: ok.AccessToken, InstanceURL: instance, Version: version, IssuedAt: c.opts.Now()}, nil, nil
+	return &Token{AccessToken: ok.AccessToken, InstanceURL: instance, Version: version, IssuedAt: l.now()}, nil, nil
 }
 
 // soapNamespaces maps the WSDL letter of a SOAP login URL to its namespace
@@ -253,7 +302,7 @@ var soapNamespaces = map[string]string{
 
 // soapLogin is SOAP login() (docs/salesforce-protocol.md §1.5). The sessionId is used
 // as a bearer token; the instance is serverUrl's scheme and host.
-func (c *Client) soapLogin(ctx context.Context, cfg credentials.Config) (*token, *rejection, error) {
+func (l *Login) soapLogin(ctx context.Context, cfg credentials.Config) (*Token, *rejection, error) {
 	version, err := credentials.NormalizeVersion(cfg.Version)
 	if err != nil {
 		return nil, nil, err
@@ -263,24 +312,24 @@ func (c *Client) soapLogin(ctx context.Context, cfg credentials.Config) (*token,
 		return nil, nil, faults.New(faults.MissingToken,
 			"%s must end in /services/Soap/u/NN.N (partner) or /services/Soap/c/NN.N (enterprise)", credentials.KeySOAPLoginURL)
 	}
-	resp, err := c.send(ctx, request{
-		name:   "SOAP login",
-		method: http.MethodPost,
-		url:    cfg.SOAPLoginURL,
-		header: map[string]string{"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "login", "Accept": "text/xml"},
-		body:   loginEnvelope(ns, cfg.Username, cfg.Password+cfg.SecurityToken),
+	resp, err := l.send(ctx, transport.Request{
+		Name:   "SOAP login",
+		Method: http.MethodPost,
+		URL:    cfg.SOAPLoginURL,
+		Header: map[string]string{"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": "login", "Accept": "text/xml"},
+		Body:   loginEnvelope(ns, cfg.Username, cfg.Password+cfg.SecurityToken),
 		// login() creates nothing; sending it twice only opens another session.
-		idempotent: true,
-		soap:       true,
+		Idempotent: true,
+		SOAP:       true,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	env, perr := parseEnvelope(resp.Body)
+	env, perr := soap.Parse(resp.Body)
 	switch {
 	case perr == nil && env.Body.Fault != nil:
 		f := env.Body.Fault
-		return nil, &rejection{status: resp.Status, code: f.code(), description: f.String}, nil
+		return nil, &rejection{status: resp.Status, code: f.Name(), description: f.String}, nil
 	case resp.Status >= 400:
 		return nil, &rejection{status: resp.Status}, nil
 	case perr != nil || env.Body.Login == nil || resp.Status != http.StatusOK:
@@ -294,7 +343,7 @@ func (c *Client) soapLogin(ctx context.Context, cfg credentials.Config) (*token,
 	if err != nil || r.SessionID == "" {
 		return nil, nil, faults.New(faults.UnknownError, "SOAP login: Salesforce's answer lacks sessionId or a valid serverUrl")
 	}
-	return &token{AccessToken: r.SessionID, InstanceURL: instance, Version: version, IssuedAt: c.opts.Now()}, nil, nil
+	return &Token{AccessToken: r.SessionID, InstanceURL: instance, Version: version, IssuedAt: l.now()}, nil, nil
 }
 
 // wsdlLetter returns the "u" or "c" of .../services/Soap/u/45.0, or "".
@@ -320,7 +369,7 @@ func instanceOf(raw string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !allowedURL(raw) {
+	if !transport.AllowedURL(raw) {
 		return "", faults.New(faults.UnknownError, "not an https URL (plain http only to a loopback host)")
 	}
 	return u.Scheme + "://" + u.Host, nil
@@ -345,9 +394,16 @@ func redact(s string, cfg credentials.Config) string {
 	return s
 }
 
-// loginBudget bounds a shared login: every attempt of two logins (the credentials
-// retry) with the longest waits.
-func (c *Client) loginBudget() time.Duration {
-	n := time.Duration(c.opts.MaxAttempts)
-	return 2 * n * (c.opts.Timeout + c.opts.RetryMaxDelay)
+// loginEnvelope is the login() request in the WSDL's namespace ns.
+func loginEnvelope(ns, username, password string) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>` +
+		`<env:Envelope xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:env="http://schemas.xmlsoap.org/soap/envelope/">` +
+		`<env:Body><n1:login xmlns:n1="`)
+	soap.Escape(&b, ns)
+	b.WriteString(`">`)
+	soap.Element(&b, "n1:username", username)
+	soap.Element(&b, "n1:password", password)
+	b.WriteString(`</n1:login></env:Body></env:Envelope>`)
+	return b.Bytes()
 }

@@ -1,0 +1,43 @@
+package transport
+
+import (
+	"testing"
+	"time"
+)
+
+func TestBackoff(t *testing.T) {
+	c := New(Options{RetryBaseDelay: 100 * time.Millisecond, RetryMaxDelay: time.Second})
+	c.jitter = func(d time.Duration) time.Duration { return d } // the ceiling itself
+	want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, time.Second, time.Second}
+	for i, w := range want {
+		if got := c.backoff(i+1, -1); got != w {
+			t.Errorf("attempt %d: got %v, want %v", i+1, got, w)
+		}
+	}
+	for range 1000 {
+		if d := fullJitter(time.Second); d < 0 || d > time.Second {
+			t.Fatalf("jitter: got %v, want within [0, 1s]", d)
+		}
+	}
+}
+
+func TestAllowedURL(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"https://na1.salesforce.com/services/data":           true,
+		"HTTPS://login.salesforce.com":                       true,
+		"http://127.0.0.1:8080/services/data":                true,
+		"http://localhost:1234":                              true,
+		"http://[::1]:1234/x":                                true,
+		"http://na1.salesforce.com/services/data":            false,
+		"http://127.0.0.1.nip.io/":                           false,
+		"http://10.0.0.1/":                                   false,
+		"ftp://127.0.0.1/":                                   false,
+		"/services/data/v45.0/query/01gD0000002HU6KIAW-2000": false,
+		"https:///nohost":                                    false,
+		"::not a url":                                        false,
+	} {
+		if got := AllowedURL(raw); got != want {
+			t.Errorf("AllowedURL(%q): got %v, want %v", raw, got, want)
+		}
+	}
+}
