@@ -78,7 +78,9 @@ func setup(t *testing.T, tune ...func(*salesforce.Options, map[string]string)) *
 func quickOptions(log *slog.Logger) salesforce.Options {
 	return salesforce.Options{
 		Transport: transport.Options{
-			Timeout:         2 * time.Second,
+			// Generous: a 2,000-record page under -race on a loaded machine
+			// has taken over 2s. Tests of timeouts set their own.
+			Timeout:         30 * time.Second,
 			MaxAttempts:     3,
 			RetryBaseDelay:  time.Millisecond,
 			RetryMaxDelay:   5 * time.Millisecond,

@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os/exec"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -39,25 +41,40 @@ func Start(cmd *exec.Cmd) (*Process, error) {
 // Exited is closed once the process has exited.
 func (p *Process) Exited() <-chan struct{} { return p.done }
 
-// WaitHTTP asks url with client every interval until any HTTP answer comes.
-// It fails when the process exits first or ctx ends.
-func (p *Process) WaitHTTP(ctx context.Context, client *http.Client, url string, every time.Duration) error {
+// WaitHTTP asks url with client every interval until an HTTP answer comes
+// from this process. It fails when the process exits first or ctx ends.
+//
+// The answer must come from this process, not just from the port: ports are
+// picked by binding and releasing them (FreePorts), so another process may
+// take one in between, answer, and close it later; the child meanwhile fails
+// to bind and exits, and Retry starts it on other ports.
+func (p *Process) WaitHTTP(ctx context.Context, client *http.Client, rawURL string, every time.Duration) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return err
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		return fmt.Errorf("no port in %s", rawURL)
+	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 		if err != nil {
 			return err
 		}
 		if resp, err := client.Do(req); err == nil {
 			resp.Body.Close()
-			return nil
+			if listens(p.cmd.Process.Pid, port) {
+				return nil
+			}
 		}
 		select {
 		case <-p.done:
 			return fmt.Errorf("exited during start-up: %v", p.cmd.ProcessState)
 		case <-ctx.Done():
-			return fmt.Errorf("did not answer on %s: %w", url, ctx.Err())
+			return fmt.Errorf("did not answer on %s: %w", rawURL, ctx.Err())
 		case <-tick.C:
 		}
 	}

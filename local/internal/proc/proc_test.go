@@ -1,14 +1,16 @@
-//go:build unix
+//go:build linux
 
 package proc
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -89,19 +91,45 @@ func startWriting(t *testing.T, script string, out io.Writer) *Process {
 	return p
 }
 
+// TestMain lets the test binary be a child that serves HTTP: with
+// PROC_TEST_SERVE=addr it answers 404 on addr until killed.
+func TestMain(m *testing.M) {
+	if addr := os.Getenv("PROC_TEST_SERVE"); addr != "" {
+		_ = http.ListenAndServe(addr, http.NotFoundHandler())
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
 func TestWaitHTTP(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(srv.Close)
-	ports, err := FreePorts(1)
+	ports, err := FreePorts(2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	nobody := "http://127.0.0.1:" + strconv.Itoa(ports[0]) + "/"
 
 	t.Run("answers", func(t *testing.T) {
-		p := start(t, "sleep 60")
-		if err := p.WaitHTTP(t.Context(), srv.Client(), srv.URL+"/", 10*time.Millisecond); err != nil {
-			t.Errorf("got %v, want a 404 taken as an answer", err)
+		addr := "127.0.0.1:" + strconv.Itoa(ports[1])
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "PROC_TEST_SERVE="+addr)
+		p, err := Start(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Stop)
+		if err := p.WaitHTTP(t.Context(), http.DefaultClient, "http://"+addr+"/", 10*time.Millisecond); err != nil {
+			t.Errorf("got %v, want the child's 404 taken as an answer", err)
+		}
+	})
+	t.Run("another process answers on the port", func(t *testing.T) {
+		// The child never listens; the answers come from this test's server.
+		// They must not count: the child exits and WaitHTTP says so.
+		p := start(t, "sleep 0.5; exit 3")
+		err := p.WaitHTTP(t.Context(), srv.Client(), srv.URL+"/", 10*time.Millisecond)
+		if err == nil || !strings.Contains(err.Error(), "exited during start-up") {
+			t.Errorf("got %v, want another process's answers ignored until the child exits", err)
 		}
 	})
 	t.Run("exits first", func(t *testing.T) {
@@ -154,5 +182,32 @@ func TestStopEndsTheGroup(t *testing.T) {
 	case <-p.Exited():
 	default:
 		t.Error("got Exited open after Stop, want it closed")
+	}
+}
+
+func TestListed(t *testing.T) {
+	// Two rows of a /proc/net/tcp table: one socket listening on 127.0.0.1:45999
+	// (0xB3AF) with inode 215797, one connection on the same port.
+	table := `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   1: 0100007F:B3AF 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 215797 1 000000001d0e31c1 100 0 0 10 0
+   2: 0100007F:B3AF 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 215900 1 0000000000000000 20 4 30 10 -1
+`
+	tests := []struct {
+		name   string
+		port   int
+		inodes map[string]bool
+		want   bool
+	}{
+		{"its listening socket", 45999, map[string]bool{"215797": true}, true},
+		{"another process's socket", 45999, map[string]bool{"1": true}, false},
+		{"its connection, not a listener", 45999, map[string]bool{"215900": true}, false},
+		{"another port", 46000, map[string]bool{"215797": true}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := listed(bufio.NewScanner(strings.NewReader(table)), tt.port, tt.inodes); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
