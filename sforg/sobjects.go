@@ -21,8 +21,9 @@ type recordResult struct {
 }
 
 // upsertCreatedField is the first API version whose upsert answers carry
-// "created" and whose updates answer 200 with a body instead of 204
-// (unconfirmed boundary, docs/salesforce-protocol.md §3).
+// "created" and whose updates answer 200 with a body instead of 204 (the field's
+// version is documented, the 204-to-200 switch at it is unconfirmed,
+// docs/salesforce-protocol.md §3).
 const upsertCreatedField = 46.0
 
 // object resolves the {name} of a path, answering 404 NOT_FOUND itself.

@@ -15,7 +15,7 @@ import (
 // Usage is the org's API request usage as Salesforce reports it on every REST
 // answer, in the header Sforce-Limit-Info: api-usage=N/M (docs/salesforce-protocol.md
 // §7): N requests made in the last 24 hours out of a daily allocation of M.
-// Salesforce refuses every call with 403 REQUEST_LIMIT_EXCEEDED once N reaches M,
+// Past M, Salesforce can refuse every call with 403 REQUEST_LIMIT_EXCEEDED,
 // whichever integration made them.
 type Usage struct {
 	Used    int     `json:"used"`

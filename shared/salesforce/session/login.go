@@ -222,8 +222,9 @@ func (l *Login) clientCredentialsLogin(ctx context.Context, cfg credentials.Conf
 // grantJWTBearer is the grant type of the JWT bearer flow (RFC 7523).
 const grantJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
-// assertionLifetime is how long a JWT bearer assertion is valid: Salesforce
-// accepts about three minutes (docs/salesforce-protocol.md §1.4).
+// assertionLifetime is how long a JWT bearer assertion is valid: three minutes,
+// as public clients use; the exact tolerance Salesforce enforces is unconfirmed
+// (docs/salesforce-protocol.md §1.4).
 const assertionLifetime = 3 * time.Minute
 
 // jwtLogin is the OAuth 2.0 JWT bearer flow (docs/salesforce-protocol.md §1.4): an
