@@ -127,18 +127,18 @@ func (c *Client) giveUp(req Request, o outcome, attempts int, outOfTime bool) er
 		return faults.New(faults.RequestTimeout,
 			"%s: the deadline came before Salesforce answered; the outcome is unknown and the request was not retried to avoid a duplicate", req.Name)
 	case o.failure == deadline || o.failure == cancelled:
-		return faults.New(faults.RequestTimeout, "%s: no answer from Salesforce before the deadline (%s)", req.Name, plural(attempts, "attempt"))
+		return faults.New(faults.RequestTimeout, "%s: no answer from Salesforce before the deadline (%s)", req.Name, attemptsText(attempts))
 	case outOfTime:
-		return faults.New(faults.RequestTimeout, "%s: %s after %s and no time left before the deadline for another", req.Name, o.desc, plural(attempts, "attempt"))
+		return faults.New(faults.RequestTimeout, "%s: %s after %s and no time left before the deadline for another", req.Name, o.desc, attemptsText(attempts))
 	case unknown:
 		return faults.New(faults.UnknownError,
 			"%s: %s; the outcome is unknown and the request was not retried to avoid a duplicate", req.Name, o.desc)
 	case attempts > 1 && info.code == faults.ConnectionError && !info.reached:
 		// Salesforce was never reached: a network or endpoint problem, not an
 		// unhealthy org, so the more specific code.
-		return faults.New(faults.ConnectionError, "%s: %s after %s", req.Name, o.desc, plural(attempts, "attempt"))
+		return faults.New(faults.ConnectionError, "%s: %s after %s", req.Name, o.desc, attemptsText(attempts))
 	case attempts > 1:
-		return faults.New(faults.CircuitBreakerOpen, "%s: %s after %s", req.Name, o.desc, plural(attempts, "attempt"))
+		return faults.New(faults.CircuitBreakerOpen, "%s: %s after %s", req.Name, o.desc, attemptsText(attempts))
 	default:
 		return faults.New(info.code, "%s: %s", req.Name, o.desc)
 	}
@@ -152,7 +152,7 @@ func (c *Client) blockedError(req Request, last outcome, attempts int) error {
 			req.Name, c.opts.BreakerFailures, c.opts.BreakerCooldown)
 	}
 	return faults.New(faults.CircuitBreakerOpen, "%s: %s after %s; the circuit breaker is now open",
-		req.Name, last.desc, plural(attempts, "attempt"))
+		req.Name, last.desc, attemptsText(attempts))
 }
 
 // Stopped is the error for a context that ended before or while waiting.
@@ -355,11 +355,12 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func plural(n int, noun string) string {
+// attemptsText is "1 attempt" or "n attempts".
+func attemptsText(n int) string {
 	if n == 1 {
-		return "1 " + noun
+		return "1 attempt"
 	}
-	return strconv.Itoa(n) + " " + noun + "s"
+	return strconv.Itoa(n) + " attempts"
 }
 
 // AllowedURL reports whether a request may go to raw: https, or plain http to a
