@@ -413,7 +413,9 @@ func issueServerCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey) (tls.Certifi
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	return tls.Certificate{Certificate: [][]byte{der, ca.Raw}, PrivateKey: key}, nil
+	// The chain is the leaf alone: like public servers, the org does not send
+	// the root a client must already trust.
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
 func serial() *big.Int {
