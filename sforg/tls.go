@@ -14,8 +14,8 @@ package sforg
 //
 // Over TLS the org speaks HTTP/1.1 only (ALPN "http/1.1"): the connection
 // faults (drop-before, drop-after, garbage-after) take over the raw connection,
-// which HTTP/2 does not allow. Salesforce's servers also offer HTTP/2; a
-// client must not depend on either.
+// which HTTP/2 does not allow. [UNCONFIRMED] which protocols Salesforce's own
+// endpoints negotiate; a client should work with either.
 
 import (
 	"bytes"
@@ -104,13 +104,13 @@ func (s *Server) setupTLS() error {
 		server: &tls.Config{Certificates: []tls.Certificate{leaf}, NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12},
 	}
 	st.pool.AddCert(caCert)
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = &tls.Config{RootCAs: st.pool.Clone(), MinVersion: tls.VersionTLS12}
-	st.client = &http.Client{Transport: tr}
 	if s.opts.CADir != "" {
 		st.caFile = filepath.Join(s.opts.CADir, caCertFile)
 	}
 	s.tls = st
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = s.ClientTLSConfig()
+	st.client = &http.Client{Transport: tr}
 	return nil
 }
 
@@ -239,7 +239,7 @@ func breakHandshake(c net.Conn, kind FaultKind) {
 	switch kind {
 	case FaultHandshakeReset:
 		if tc, ok := c.(*net.TCPConn); ok {
-			tc.SetLinger(0) //nolint:errcheck // then Close sends a FIN instead of a RST
+			tc.SetLinger(0) //nolint:errcheck // if it fails, Close sends a FIN instead of a RST
 		}
 	case FaultHandshakeGarbage:
 		c.Write(garbage) //nolint:errcheck // the client went away
