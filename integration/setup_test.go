@@ -13,8 +13,8 @@ import (
 
 	"github.com/sfconnect/connector/local/demo/stack"
 	"github.com/sfconnect/connector/local/rie"
-	"github.com/sfconnect/connector/shared/sfid"
 	"github.com/sfconnect/connector/sforg"
+	"github.com/sfconnect/connector/shared/sfid"
 )
 
 // The functions are built once per test binary, on first use, into a folder

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/sfconnect/connector/local/demo/stack"
+	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/connector"
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/salesforce"
-	"github.com/sfconnect/connector/sforg"
 )
 
 // concurrentLogins starts a fresh connector in this process, configured as a
