@@ -136,7 +136,7 @@ func (f Fault) validate() error {
 	if f.Kind == FaultStatus && f.Status != 0 && (f.Status < 400 || f.Status > 599) {
 		return fmt.Errorf("status %d is not an error status", f.Status)
 	}
-	return nil
+	return f.validateHandshake() // tls.go
 }
 
 // style is the body format of a route's errors.

@@ -79,6 +79,19 @@ func (k FaultKind) handshake() bool {
 	return k == FaultHandshakeGarbage || k == FaultHandshakeReset
 }
 
+// validateHandshake refuses a fault that could never hit: a handshake kind on
+// a route, or another kind on the handshake.
+func (f Fault) validateHandshake() error {
+	anyRoute := f.Route == "" || f.Route == "*"
+	if f.Kind.handshake() && !anyRoute && f.Route != RouteTLSHandshake {
+		return fmt.Errorf("fault kind %q applies only to route %q", f.Kind, RouteTLSHandshake)
+	}
+	if !f.Kind.handshake() && f.Route == RouteTLSHandshake {
+		return fmt.Errorf("route %q takes only the kinds %q and %q", RouteTLSHandshake, FaultHandshakeGarbage, FaultHandshakeReset)
+	}
+	return nil
+}
+
 // tlsState is an org's CA and server certificate.
 type tlsState struct {
 	caPEM  []byte

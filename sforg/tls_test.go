@@ -144,13 +144,15 @@ func TestHTTPSRoundTrip(t *testing.T) {
 	}
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(s.URL, "https://"))
 	for _, host := range []string{"localhost", "127.0.0.1"} {
-		conn, err := tls.Dial("tcp", net.JoinHostPort("127.0.0.1", port), &tls.Config{RootCAs: pool, ServerName: host})
+		d := tls.Dialer{Config: &tls.Config{RootCAs: pool, ServerName: host, NextProtos: []string{"h2", "http/1.1"}}}
+		c, err := d.DialContext(t.Context(), "tcp", net.JoinHostPort("127.0.0.1", port))
 		if err != nil {
 			t.Errorf("server name %s: %v", host, err)
 			continue
 		}
-		if got := conn.ConnectionState().NegotiatedProtocol; got != "" && got != "http/1.1" {
-			t.Errorf("ALPN: got %q, want http/1.1", got)
+		conn := c.(*tls.Conn)
+		if got := conn.ConnectionState().NegotiatedProtocol; got != "http/1.1" {
+			t.Errorf("ALPN with h2 offered: got %q, want %q (the connection faults need HTTP/1.1)", got, "http/1.1")
 		}
 		conn.Close()
 	}
@@ -302,6 +304,16 @@ func TestHandshakeFaultScope(t *testing.T) {
 	for _, kind := range []sforg.FaultKind{sforg.FaultHandshakeGarbage, sforg.FaultHandshakeReset} {
 		if err := plain.Inject(sforg.Fault{Kind: kind}); err == nil || !strings.Contains(err.Error(), "TLS") {
 			t.Errorf("%s on a plain org: got %v, want an error naming TLS", kind, err)
+		}
+	}
+	bad := []sforg.Fault{
+		{Route: sforg.RouteCreate, Kind: sforg.FaultHandshakeReset},
+		{Route: sforg.RouteTLSHandshake, Kind: sforg.FaultLatency, Delay: time.Second},
+		{Route: sforg.RouteTLSHandshake, Kind: sforg.FaultGarbageAfter},
+	}
+	for _, f := range bad {
+		if err := s.Inject(f); err == nil {
+			t.Errorf("%s on route %s: got no error, want one (it could never hit)", f.Kind, f.Route)
 		}
 	}
 	res = send(t, http.MethodPost, plain.URL+"/__sforg/faults", "", map[string]any{"kind": "handshake-garbage"})
