@@ -338,7 +338,8 @@ func (s *Server) soapLogin(w http.ResponseWriter, r *http.Request) {
 		// the wording clients of such orgs report. [UNCONFIRMED] the detail's
 		// fault type (UnexpectedErrorFault here), and that the credentials are
 		// checked first (the org is known only from the username; bad
-		// credentials answer INVALID_LOGIN here, as API_DISABLED_FOR_ORG does).
+		// credentials answer INVALID_LOGIN here, as third parties report for
+		// the other org-level refusal, API_DISABLED_FOR_ORG).
 		fault("sf:INVALID_OPERATION", "INVALID_OPERATION", "SOAP API login() is disabled by default in this org. Contact the org administrator to enable SOAP API login().")
 		return
 	}
