@@ -113,8 +113,10 @@ func (s *Server) Requests(route string) int {
 	defer s.ctl.Unlock()
 	if route == "*" {
 		n := 0
-		for _, v := range s.requests {
-			n += v
+		for k, v := range s.requests {
+			if k != RouteTLSHandshake { // connections, not requests (tls.go)
+				n += v
+			}
 		}
 		return n
 	}

@@ -30,7 +30,8 @@ const (
 	nsFaultPartner    = "urn:fault.partner.soap.sforce.com"
 	nsFaultEnterprise = "urn:fault.enterprise.soap.sforce.com" // unconfirmed (docs/salesforce-protocol.md §1.5)
 	grantJWT          = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-	// soapLoginRetired is the first API version without login() (Winter '26).
+	// soapLoginRetired is the first API version without login() (Winter '26);
+	// later versions answer INVALID_OPERATION.
 	soapLoginRetired = 65
 )
 
@@ -103,8 +104,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			writeOAuthError(w, "invalid_request", "username and password are required")
 			return
 		}
-		// A blocked flow looks exactly like bad credentials to the caller
-		// (Login History says "Username-Password Flow Disabled").
+		// A blocked flow (the default of orgs created since Summer '23) looks
+		// exactly like bad credentials to the caller: 400 invalid_grant
+		// "authentication failure"; only Login History says "Username-Password
+		// Flow Disabled" (docs/salesforce-protocol.md §1.2). [UNCONFIRMED]
+		// whether the client id and secret are checked before the block, as here.
 		if s.opts.BlockPasswordFlow || !s.checkPassword(user, pass) {
 			writeOAuthError(w, "invalid_grant", "authentication failure")
 			return
@@ -300,15 +304,17 @@ func (s *Server) soapLogin(w http.ResponseWriter, r *http.Request) {
 	version := r.PathValue("version")
 	major, ok := strings.CutSuffix(version, ".0")
 	n, err := strconv.Atoi(major)
-	if !ok || err != nil || n < minVersion || n >= soapLoginRetired {
+	if !ok || err != nil || n < minVersion || n > s.currentMajor() {
 		fault("sf:UNSUPPORTED_API_VERSION", "UNSUPPORTED_API_VERSION", "Invalid Api version specified on URL")
 		return
 	}
-	if s.opts.DisableSOAPLogin {
-		// Unconfirmed: the fault an org with "Enable SOAP API login()" turned
-		// off sends (docs/salesforce-protocol.md §1.5); INVALID_OPERATION is this
-		// emulator's choice.
-		fault("sf:INVALID_OPERATION", "INVALID_OPERATION", "SOAP API login() is disabled by default in this org.")
+	if n >= soapLoginRetired {
+		// A served version without login() (65.0 and later) answers
+		// INVALID_OPERATION naming the version, as reported by clients of real
+		// orgs (docs/salesforce-protocol.md §1.5 leaves the fault open).
+		// [UNCONFIRMED] the detail's fault type (UnexpectedErrorFault here), and
+		// that this check comes before the org's "Enable SOAP API login()".
+		fault("sf:INVALID_OPERATION", "INVALID_OPERATION", "The SOAP Login operation is not available in the API version specified ("+version+"). Refer to the documentation for supported versions.")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
@@ -324,6 +330,17 @@ func (s *Server) soapLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.checkPassword(strings.TrimSpace(login.Username), login.Password) {
 		fault("sf:INVALID_LOGIN", "INVALID_LOGIN", "Invalid username, password, security token; or user locked out.")
+		return
+	}
+	if s.opts.DisableSOAPLogin {
+		// "Enable SOAP API login()" off, the default of orgs created since
+		// Winter '26 (docs/salesforce-protocol.md §1.5): INVALID_OPERATION with
+		// the wording clients of such orgs report. [UNCONFIRMED] the detail's
+		// fault type (UnexpectedErrorFault here), and that the credentials are
+		// checked first (the org is known only from the username; bad
+		// credentials answer INVALID_LOGIN here, as third parties report for
+		// the other org-level refusal, API_DISABLED_FOR_ORG).
+		fault("sf:INVALID_OPERATION", "INVALID_OPERATION", "SOAP API login() is disabled by default in this org. Contact the org administrator to enable SOAP API login().")
 		return
 	}
 	userID := s.store.UserID()

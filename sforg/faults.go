@@ -125,7 +125,8 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 
 func (f Fault) validate() error {
 	switch f.Kind {
-	case FaultLatency, FaultStatus, FaultDropBefore, FaultDropAfter, FaultSessionExpired, FaultLoginFailure, FaultLimitExceeded:
+	case FaultLatency, FaultStatus, FaultDropBefore, FaultDropAfter, FaultSessionExpired, FaultLoginFailure, FaultLimitExceeded,
+		FaultGarbageAfter, FaultHandshakeGarbage, FaultHandshakeReset: // the last three: tls.go
 	default:
 		return fmt.Errorf("unknown fault kind %q", f.Kind)
 	}
@@ -135,7 +136,7 @@ func (f Fault) validate() error {
 	if f.Kind == FaultStatus && f.Status != 0 && (f.Status < 400 || f.Status > 599) {
 		return fmt.Errorf("status %d is not an error status", f.Status)
 	}
-	return nil
+	return f.validateHandshake() // tls.go
 }
 
 // style is the body format of a route's errors.
@@ -151,6 +152,9 @@ const (
 // failures only hit the login routes, session and limit faults every other.
 func (k FaultKind) applies(route string) bool {
 	login := route == RouteToken || route == RouteSOAPLogin
+	if k.handshake() || route == RouteTLSHandshake { // tls.go
+		return k.handshake() && route == RouteTLSHandshake
+	}
 	switch k {
 	case FaultLoginFailure:
 		return login
@@ -174,6 +178,9 @@ func (s *Server) Inject(f Fault) error {
 	}
 	if f.Route == "" {
 		f.Route = "*"
+	}
+	if f.Kind.handshake() && s.tls == nil {
+		return fmt.Errorf("fault kind %q needs an org serving TLS (Options.TLS)", f.Kind)
 	}
 	if f.Kind == FaultStatus && f.Status == 0 {
 		f.Status = http.StatusServiceUnavailable
@@ -264,6 +271,9 @@ func (s *Server) guarded(route string, st style, w http.ResponseWriter, r *http.
 		rec := httptest.NewRecorder()
 		h(rec, r)
 		drop(w)
+	case FaultGarbageAfter: // tls.go
+		h(httptest.NewRecorder(), r)
+		garble(w)
 	case FaultStatus:
 		writeFaultStatus(w, st, f)
 	case FaultSessionExpired:

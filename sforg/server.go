@@ -50,6 +50,12 @@ type Options struct {
 	JWTAudiences []string
 	// SeedFile is a JSON seed document ({"Account":[{...}]}) loaded at start.
 	SeedFile string
+	// TLS serves HTTPS with a certificate for 127.0.0.1, ::1 and localhost
+	// signed by the org's own CA (see tls.go); URL is then https://...
+	TLS bool
+	// CADir keeps the CA between runs (ca.pem, ca-key.pem), made there when
+	// missing; empty: a new CA for every org. Only with TLS.
+	CADir string
 }
 
 // Defaults of a new org. They are not secrets: the org exists only on loopback.
@@ -65,7 +71,8 @@ const (
 
 // Server is a running (or mountable) org.
 type Server struct {
-	// URL is the base URL, e.g. http://127.0.0.1:43123, once started.
+	// URL is the base URL, e.g. http://127.0.0.1:43123 (https://... with
+	// Options.TLS), once started.
 	URL string
 
 	opts  Options
@@ -88,6 +95,7 @@ type Server struct {
 	seeds      [][]byte // LoadSeed documents, replayed by Reset
 
 	jwtKey  *rsa.PublicKey
+	tls     *tlsState // Options.TLS: CA and server certificate (tls.go)
 	initErr error
 
 	ln  net.Listener
@@ -137,6 +145,9 @@ func New(opts Options) *Server {
 	if opts.JWTPublicKeyPEM != "" {
 		s.jwtKey, s.initErr = parseJWTKey(opts.JWTPublicKeyPEM)
 	}
+	if s.initErr == nil && opts.TLS {
+		s.initErr = s.setupTLS()
+	}
 	s.seedSchema()
 	if s.initErr == nil && opts.SeedFile != "" {
 		_, s.initErr = s.LoadSeedFile(opts.SeedFile)
@@ -164,10 +175,9 @@ func Listen(addr string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.ln = ln
-	s.URL = "http://" + ln.Addr().String()
+	s.ln = s.WrapListener(ln) // sets URL; TLS when Options.TLS (tls.go)
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go s.srv.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed on Close
+	go s.srv.Serve(s.ln) //nolint:errcheck // Serve returns ErrServerClosed on Close
 	return s, nil
 }
 

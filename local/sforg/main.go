@@ -3,12 +3,21 @@
 // like Salesforce:
 //
 //	go run ./local/sforg -addr 127.0.0.1:8080 [-seed file.json] [-session-ttl 2h] [-daily-limit N] [-jwt-public-key cert.pem]
+//	    [-tls [-ca-dir DIR]] [-block-password-flow] [-disable-soap-login]
 //
 // It prints the eight SALESFORCE_* settings that point the connector at the org
 // on stdout, one KEY=VALUE line each, sorted, so a shell can load them:
 //
 //	go run ./local/sforg -addr 127.0.0.1:8080 > sforg.env &
 //	sleep 2; set -a; . ./sforg.env; set +a
+//
+// With -tls the org serves HTTPS (the settings' URLs are https://...) with a
+// certificate signed by its own CA, and a ninth line follows the eight:
+// SFORG_CA_FILE=/path/ca.pem, the CA certificate to trust, e.g.
+// SSL_CERT_FILE=$SFORG_CA_FILE for a Go program or NODE_EXTRA_CA_CERTS for
+// Node. The CA is new every run (its file is removed at exit) unless -ca-dir
+// keeps it, in DIR/ca.pem and DIR/ca-key.pem, for the next runs and a trust
+// store.
 //
 // Then it serves until SIGINT or SIGTERM and exits 0. One log
 // line per request goes to stderr; it never holds a token, password or query
@@ -27,6 +36,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -47,12 +57,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ttl := fs.Duration("session-ttl", 2*time.Hour, "session inactivity timeout")
 	limit := fs.Int("daily-limit", 15000, "DailyApiRequests allocation")
 	jwtKey := fs.String("jwt-public-key", "", "PEM certificate or public key that verifies JWT bearer assertions")
+	useTLS := fs.Bool("tls", false, "serve HTTPS with the org's own CA; prints SFORG_CA_FILE=<CA certificate> after the settings")
+	caDir := fs.String("ca-dir", "", "with -tls: keep the CA in this directory (ca.pem, ca-key.pem) across runs")
+	blockPassword := fs.Bool("block-password-flow", false, "block the OAuth username-password flow (400 invalid_grant), as orgs created since Summer '23 do")
+	noSOAPLogin := fs.Bool("disable-soap-login", false, "turn SOAP API login() off (INVALID_OPERATION), as in orgs created since Winter '26")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *caDir != "" && !*useTLS {
+		fmt.Fprintln(stderr, "sforg: -ca-dir needs -tls")
 		return 2
 	}
 	logger := log.New(stderr, "sforg: ", log.LstdFlags|log.Lmicroseconds)
 
-	opts := sforg.Options{SessionTTL: *ttl, DailyLimit: *limit, SeedFile: *seed}
+	opts := sforg.Options{SessionTTL: *ttl, DailyLimit: *limit, SeedFile: *seed, TLS: *useTLS, CADir: *caDir,
+		BlockPasswordFlow: *blockPassword, DisableSOAPLogin: *noSOAPLogin}
 	if *jwtKey != "" {
 		pem, err := os.ReadFile(*jwtKey)
 		if err != nil {
@@ -66,13 +85,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logger.Printf("%v", err)
 		return 1
 	}
+	caFile := org.CAFile()
+	if *useTLS && caFile == "" {
+		dir, err := os.MkdirTemp("", "sforg-ca-")
+		if err != nil {
+			logger.Printf("CA file: %v", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		caFile = filepath.Join(dir, "ca.pem")
+		if err := os.WriteFile(caFile, org.CACertPEM(), 0o644); err != nil {
+			logger.Printf("CA file: %v", err)
+			return 1
+		}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		logger.Printf("listen: %v", err)
 		return 1
 	}
-	org.URL = "http://" + ln.Addr().String()
+	ln = org.WrapListener(ln) // sets org.URL, http:// or https://
 
+	// Catch the signals before the settings are out: a reader may stop the
+	// org as soon as it has them.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	settings := org.Settings()
 	keys := make([]string, 0, len(settings))
 	for k := range settings {
@@ -83,14 +120,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, k := range keys {
 		fmt.Fprintf(&out, "%s=%s\n", k, shellQuote(settings[k]))
 	}
+	if *useTLS { // after the eight, so that readers of the eight lines keep working
+		fmt.Fprintf(&out, "SFORG_CA_FILE=%s\n", shellQuote(caFile))
+	}
 	io.WriteString(stdout, out.String()) //nolint:errcheck // nothing to do if stdout is gone
 	if f, ok := stdout.(*os.File); ok {
 		f.Sync() //nolint:errcheck // a pipe cannot sync; the write already reached it
 	}
 
-	srv := &http.Server{Handler: logRequests(logger, org), ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	srv := &http.Server{Handler: logRequests(logger, org), ReadHeaderTimeout: 10 * time.Second, ErrorLog: logger}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	logger.Printf("org %s listening on %s", sforg.OrgID, org.URL)

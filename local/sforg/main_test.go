@@ -1,80 +1,35 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 )
 
 // TestCommand builds the command, runs it on a free port, loads its settings,
 // logs in with them and stops it with SIGTERM.
 func TestCommand(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "sforg")
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.CommandContext(t.Context(), bin, "-addr", "127.0.0.1:0", "-daily-limit", "100")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill() //nolint:errcheck // best effort after a failure
-			cmd.Wait()         //nolint:errcheck // best effort after a failure
-		}
-	})
-
-	settings := map[string]string{}
-	var keys []string
-	lines := bufio.NewScanner(stdout)
-	for len(keys) < 8 && lines.Scan() {
-		k, v, ok := strings.Cut(lines.Text(), "=")
-		if !ok {
-			t.Fatalf("line %q is not KEY=VALUE", lines.Text())
-		}
-		keys = append(keys, k)
-		settings[k] = v
-	}
+	rc := startCommand(t, "-daily-limit", "100")
+	settings := rc.settings
 	want := []string{"SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET", "SALESFORCE_PASSWORD", "SALESFORCE_SECURITY_TOKEN", "SALESFORCE_SOAP_URL_LOGIN", "SALESFORCE_URL_LOGIN", "SALESFORCE_USERNAME", "SALESFORCE_VERSION"}
-	if !slices.Equal(keys, want) {
-		t.Fatalf("settings: got %v, want %v (sorted)", keys, want)
+	if !slices.Equal(rc.keys, want) {
+		t.Fatalf("settings: got %v, want %v (sorted)", rc.keys, want)
 	}
 	tokenURL, err := url.Parse(settings["SALESFORCE_URL_LOGIN"])
 	if err != nil || tokenURL.Port() == "0" || tokenURL.Path != "/services/oauth2/token" {
 		t.Fatalf("SALESFORCE_URL_LOGIN: got %q, want the real port", settings["SALESFORCE_URL_LOGIN"])
 	}
 
-	form := url.Values{
-		"grant_type":    {"password"},
-		"client_id":     {settings["SALESFORCE_CLIENT_ID"]},
-		"client_secret": {settings["SALESFORCE_CLIENT_SECRET"]},
-		"username":      {settings["SALESFORCE_USERNAME"]},
-		"password":      {settings["SALESFORCE_PASSWORD"] + settings["SALESFORCE_SECURITY_TOKEN"]},
-	}
-	res, err := http.PostForm(tokenURL.String(), form)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, body := passwordLogin(t, http.DefaultClient, settings)
 	var tok struct {
 		AccessToken string `json:"access_token"`
 		InstanceURL string `json:"instance_url"`
 	}
-	err = json.NewDecoder(res.Body).Decode(&tok)
-	res.Body.Close()
+	err = json.Unmarshal(body, &tok)
 	if err != nil || res.StatusCode != 200 || tok.AccessToken == "" {
 		t.Fatalf("login: got %d %v", res.StatusCode, err)
 	}
@@ -89,13 +44,10 @@ func TestCommand(t *testing.T) {
 		t.Errorf("limits: got %d %q", res.StatusCode, res.Header.Get("Sforce-Limit-Info"))
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	if more := rc.stop(t); len(more) != 0 {
+		t.Errorf("stdout after the settings: got %q, want nothing", more)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit: got %v, want 0\nstderr:\n%s", err, stderr.String())
-	}
-	logs := stderr.String()
+	logs := rc.stderr.String()
 	for _, secret := range []string{tok.AccessToken, settings["SALESFORCE_PASSWORD"], settings["SALESFORCE_CLIENT_SECRET"], settings["SALESFORCE_SECURITY_TOKEN"]} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("stderr holds a secret: %s", logs)
