@@ -43,6 +43,7 @@ func (s *Server) seedSchema() {
 	s.store.SetUser(id)
 	// The user created and owns itself, as the first user of an org does.
 	s.store.UpdateSystem(id, map[string]any{"CreatedById": id, "LastModifiedById": id}) //nolint:errcheck // the row exists
+	s.seedOrganization() // org.go
 }
 
 // Field builders. Labels follow Salesforce's describe output.

@@ -2,7 +2,7 @@
 // and for running the connector's functions against something that answers
 // like Salesforce:
 //
-//	go run ./local/sforg -addr 127.0.0.1:8080 [-seed file.json] [-session-ttl 2h] [-daily-limit N] [-jwt-public-key cert.pem]
+//	go run ./local/sforg -addr 127.0.0.1:8080 [-seed file.json] [-session-ttl 2h] [-daily-limit N] [-jwt-public-key cert.pem] [-sandbox]
 //
 // It prints the eight SALESFORCE_* settings that point the connector at the org
 // on stdout, one KEY=VALUE line each, sorted, so a shell can load them:
@@ -47,12 +47,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ttl := fs.Duration("session-ttl", 2*time.Hour, "session inactivity timeout")
 	limit := fs.Int("daily-limit", 15000, "DailyApiRequests allocation")
 	jwtKey := fs.String("jwt-public-key", "", "PEM certificate or public key that verifies JWT bearer assertions")
+	sandbox := fs.Bool("sandbox", false, "make the org a sandbox (Organization.IsSandbox; JWT audience https://test.salesforce.com)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	logger := log.New(stderr, "sforg: ", log.LstdFlags|log.Lmicroseconds)
 
-	opts := sforg.Options{SessionTTL: *ttl, DailyLimit: *limit, SeedFile: *seed}
+	opts := sforg.Options{SessionTTL: *ttl, DailyLimit: *limit, SeedFile: *seed, Sandbox: *sandbox}
 	if *jwtKey != "" {
 		pem, err := os.ReadFile(*jwtKey)
 		if err != nil {
