@@ -267,6 +267,12 @@ func (p queryPlan) MarshalJSON() ([]byte, error) {
 	return []byte(strings.Replace(string(b), cost, `"relativeCost":`+javaDouble(p.RelativeCost), 1)), nil
 }
 
+// indexFloor keeps an index plan on a small object cheap: Salesforce
+// documents a selectivity threshold of 30% of an object's rows, and its own
+// example of a 3-row object gives the index plan a cost of 0.
+// [UNCONFIRMED] the floor of 1,000 rows is this emulator's choice.
+const indexFloor = 1000
+
 // tableScanCost is a table scan's relative cost.
 // [UNCONFIRMED] Salesforce's cost model is not public; 0.65 is the value of
 // the documented example of a small object, used whatever the size.
@@ -279,10 +285,10 @@ const tableScanCost = 0.65
 // Salesforce's optimizer: an Index plan when the WHERE clause compares an
 // indexed field (Id, Name, lookups, owner, CreatedDate, SystemModstamp,
 // external ids, unique fields) with = or IN, costing cardinality / (30% of
-// the object's rows), the selectivity threshold Salesforce documents for
-// standard indexes; always a TableScan plan; a note for every filter on an
-// unindexed field. A list view id that names no view is 400 INVALID_ID
-// ([UNCONFIRMED] message).
+// the object's rows, at least 1,000), the selectivity threshold Salesforce
+// documents for standard indexes; always a TableScan plan; a note for every
+// filter on an unindexed field. A list view id that names no view is 400
+// INVALID_ID ([UNCONFIRMED] message).
 func (q *queryAPI) explain(w http.ResponseWriter, r *http.Request, c *call, text string) {
 	s := q.s
 	if strings.TrimSpace(text) == "" {
@@ -318,7 +324,7 @@ func (q *queryAPI) explain(w http.ResponseWriter, r *http.Request, c *call, text
 			scan.Notes = append(scan.Notes, planNote{Description: "Not considering filter for optimization because unindexed", Fields: []string{f.field.Name}, TableEnumOrID: o.Name})
 		case f.equality && len(plans) == 0:
 			plans = append(plans, queryPlan{Cardinality: res.TotalSize, Fields: []string{f.field.Name}, LeadingOperationType: "Index", Notes: []planNote{},
-				RelativeCost: float64(res.TotalSize) / max(1, 0.3*float64(rows)), SObjectCardinality: rows, SObjectType: o.Name})
+				RelativeCost: float64(res.TotalSize) / max(indexFloor, 0.3*float64(rows)), SObjectCardinality: rows, SObjectType: o.Name})
 		}
 	}
 	plans = append(plans, scan)
