@@ -278,15 +278,7 @@ func TestIfModifiedSince(t *testing.T) {
 // revokeForm posts token to the revocation endpoint.
 func revokeForm(t *testing.T, s *sforg.Server, token string) response {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.URL+"/services/oauth2/revoke", strings.NewReader(url.Values{"token": {token}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, header: res.Header, body: body}
+	return postFormTo(t, s.URL+"/services/oauth2/revoke", url.Values{"token": {token}}, "", "")
 }
 
 func TestRevoke(t *testing.T) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import jsforce from 'jsforce';
 import { SOAP } from 'jsforce/lib/soap.js';
-import { startOrg } from './sforg.js';
+import { rejectsNamed, startOrg } from './sforg.js';
 
 const version = '45.0';
 const orgId = '00D5g000004XyZaEAK'; // sforg.OrgID
@@ -22,17 +22,6 @@ async function oauthLogin(org) {
   });
   await conn.login(s.SALESFORCE_USERNAME, s.SALESFORCE_PASSWORD + s.SALESFORCE_SECURITY_TOKEN);
   return conn;
-}
-
-/** Asserts that promise rejects with an error named name; returns the error. */
-async function rejectsNamed(promise, name) {
-  let caught;
-  await assert.rejects(Promise.resolve(promise), (err) => {
-    caught = err;
-    return true;
-  });
-  assert.equal(caught.name, name, `error ${caught.name}: ${caught.message}`);
-  return caught;
 }
 
 describe('jsforce against the local org: routes and resources', () => {
