@@ -36,14 +36,16 @@ const (
 )
 
 func (s *Server) authRoutes() {
-	s.mux.HandleFunc("/services/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
+	s.handle("/services/oauth2/token", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.guarded(RouteToken, styleOAuth, w, r, s.token)
-	})
-	s.mux.HandleFunc("/id/{org}/{user}", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	s.handle("/id/{org}/{user}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.guarded(RouteIdentity, styleREST, w, r, s.identity)
-	})
-	for _, p := range []string{"/services/Soap/u/{version}", "/services/Soap/c/{version}", "/services/Soap/u/{version}/{org}", "/services/Soap/c/{version}/{org}"} {
-		s.mux.HandleFunc(p, s.soap(RouteSOAPLogin, s.soapLogin))
+	}))
+	// The endpoint takes anything below the version too: the org id of a
+	// serverUrl, a trailing slash (routes.go).
+	for _, p := range []string{"/services/Soap/u/{version}", "/services/Soap/c/{version}"} {
+		s.handleTree(p, s.soap(RouteSOAPLogin, s.soapLogin))
 	}
 }
 
@@ -225,7 +227,7 @@ func (s *Server) checkAssertion(r *http.Request, assertion string) (string, stri
 	}
 	audiences := s.opts.JWTAudiences
 	if len(audiences) == 0 {
-		audiences = []string{s.baseURL(r), "https://login.salesforce.com", "https://test.salesforce.com"}
+		audiences = s.defaultAudiences(r) // org.go: production or sandbox login host
 	}
 	if !slices.ContainsFunc(claims.Audience, func(a string) bool {
 		return slices.Contains(audiences, strings.TrimSuffix(a, "/"))
@@ -297,8 +299,7 @@ func (s *Server) soapLogin(w http.ResponseWriter, r *http.Request) {
 		writeSOAPFaultNS(w, faultNS, http.StatusInternalServerError, code, exception+": "+message, exception, message)
 	}
 	if r.Method != http.MethodPost {
-		// SOAP endpoints only take POST; Salesforce's SOAP stack answers others with a client fault.
-		writeSOAPFaultNS(w, faultNS, http.StatusMethodNotAllowed, "soapenv:Client", "Method Not Allowed", "", "")
+		soapMethodNotAllowed(w) // routes.go
 		return
 	}
 	version := r.PathValue("version")
@@ -368,7 +369,7 @@ func (s *Server) soapLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	elem("metadataServerUrl", base+"/services/Soap/m/"+version+"/"+OrgID[:15])
 	elem("passwordExpired", "false")
-	elem("sandbox", "false")
+	elem("sandbox", strconv.FormatBool(s.opts.Sandbox))
 	elem("serverUrl", base+"/services/Soap/"+kind+"/"+version+"/"+OrgID[:15])
 	elem("sessionId", session)
 	elem("userId", userID)
@@ -401,45 +402,6 @@ func (s *Server) soapLogin(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 	w.WriteHeader(http.StatusOK)
 	w.Write(b.Bytes()) //nolint:errcheck // the client went away
-}
-
-// identity serves the identity URL a token response names (GET /id/{org}/{user}
-// with the session as bearer token): who the session belongs to and the URLs
-// of the org's APIs. A bad token is 403 "Bad_OAuth_Token" as plain text, as
-// Salesforce's identity service answers.
-func (s *Server) identity(w http.ResponseWriter, r *http.Request) {
-	ss, ok := s.sessionFor(bearer(r))
-	if !ok || r.PathValue("org") != OrgID && r.PathValue("org") != OrgID[:15] {
-		w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
-		w.WriteHeader(http.StatusForbidden)
-		io.WriteString(w, "Bad_OAuth_Token") //nolint:errcheck // the client went away
-		return
-	}
-	_, user, err := s.store.Get("User", r.PathValue("user"), nil)
-	if err != nil || user["Id"] != ss.userID {
-		w.WriteHeader(http.StatusNotFound)
-		return
-	}
-	str := func(k string) string { v, _ := user[k].(string); return v }
-	base := s.baseURL(r)
-	urls := map[string]string{
-		"enterprise": base + "/services/Soap/c/{version}/" + OrgID[:15],
-		"metadata":   base + "/services/Soap/m/{version}/" + OrgID[:15],
-		"partner":    base + "/services/Soap/u/{version}/" + OrgID[:15],
-		"rest":       base + "/services/data/v{version}/",
-		"sobjects":   base + "/services/data/v{version}/sobjects/",
-		"query":      base + "/services/data/v{version}/query/",
-		"profile":    base + "/" + ss.userID,
-	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id": base + "/id/" + OrgID + "/" + ss.userID, "asserted_user": true, "user_id": ss.userID,
-		"organization_id": OrgID, "username": str("Username"), "nick_name": str("CommunityNickname"),
-		"display_name": str("Name"), "email": str("Email"), "email_verified": true,
-		"first_name": str("FirstName"), "last_name": str("LastName"), "timezone": str("TimeZoneSidKey"),
-		"active": user["IsActive"], "user_type": "STANDARD", "language": str("LanguageLocaleKey"),
-		"locale": str("LocaleSidKey"), "utcOffset": -28800000, "last_modified_date": user["LastModifiedDate"],
-		"is_app_installed": true, "urls": urls,
-	})
 }
 
 // xmlText writes s escaped as XML character data.

@@ -247,7 +247,7 @@ func TestJWTBearer(t *testing.T) {
 	}{
 		{"certificate", certPEM, sign(key, claims(nil)), "", ""},
 		{"public key", pubPEM, sign(key, claims(nil)), "", ""},
-		{"test audience", certPEM, sign(key, claims(func(c jwt.MapClaims) { c["aud"] = "https://test.salesforce.com" })), "", ""},
+		{"sandbox audience at a production org", certPEM, sign(key, claims(func(c jwt.MapClaims) { c["aud"] = "https://test.salesforce.com" })), "invalid_grant", "Audience validation failed"},
 		{"wrong audience", certPEM, sign(key, claims(func(c jwt.MapClaims) { c["aud"] = "https://evil.example" })), "invalid_grant", "Audience validation failed"},
 		{"expired", certPEM, sign(key, claims(func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Minute).Unix() })), "invalid_grant", "expired authorization code"},
 		{"exp too far ahead", certPEM, sign(key, claims(func(c jwt.MapClaims) { c["exp"] = time.Now().Add(time.Hour).Unix() })), "invalid_grant", "invalid assertion"},

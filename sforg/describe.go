@@ -59,6 +59,9 @@ func entry(o *Object, base string) globalEntry {
 
 // describeGlobal answers GET /sobjects/.
 func (s *Server) describeGlobal(w http.ResponseWriter, r *http.Request, c *call) {
+	if notModified(w, r, s.store.metadataChanged()) { // conditional.go
+		return
+	}
 	objects := s.store.Objects()
 	list := make([]globalEntry, 0, len(objects))
 	for _, o := range objects {
@@ -266,7 +269,7 @@ type childRelationship struct {
 // describe answers GET /sobjects/{Name}/describe/.
 func (s *Server) describe(w http.ResponseWriter, r *http.Request, c *call) {
 	o, ok := s.object(w, r)
-	if !ok {
+	if !ok || notModified(w, r, o.changed) { // conditional.go
 		return
 	}
 	fields := make([]fieldDescribe, 0, len(o.Fields))

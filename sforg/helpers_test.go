@@ -91,7 +91,13 @@ func send(t *testing.T, method, rawURL, token string, body any) response {
 // postForm posts a form to the token endpoint.
 func postForm(t *testing.T, s *sforg.Server, form url.Values, basicUser, basicPass string) response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.URL+"/services/oauth2/token", strings.NewReader(form.Encode()))
+	return postFormTo(t, s.URL+"/services/oauth2/token", form, basicUser, basicPass)
+}
+
+// postFormTo posts a form to an OAuth endpoint.
+func postFormTo(t *testing.T, rawURL string, form url.Values, basicUser, basicPass string) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, rawURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,9 +43,9 @@ const (
 
 // metadataRoutes serves the Metadata API endpoint.
 func (s *Server) metadataRoutes() {
-	for _, p := range []string{"/services/Soap/m/{version}", "/services/Soap/m/{version}/{org}"} {
-		s.mux.HandleFunc(p, s.soap("metadata", s.metadataAPI))
-	}
+	// Paths below the version (the org id, a trailing slash, clients'
+	// .../deployRequest/<id>) reach the same endpoint (routes.go).
+	s.handleTree("/services/Soap/m/{version}", s.soap("metadata", s.metadataAPI))
 }
 
 // xmlNode is any XML element, kept with its namespace-resolved names.
@@ -125,7 +125,7 @@ func writeMetadataFault(w http.ResponseWriter, f *soapFault) {
 // metadataAPI answers one Metadata API call.
 func (s *Server) metadataAPI(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
-		writeSOAPFaultNS(w, nsFaultPartner, http.StatusMethodNotAllowed, "soapenv:Client", "Method Not Allowed", "", "")
+		soapMethodNotAllowed(w) // routes.go
 		return
 	}
 	if !s.soapVersionOK(r.PathValue("version")) {

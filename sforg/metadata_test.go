@@ -196,8 +196,8 @@ func TestCreateMetadataItemErrors(t *testing.T) {
 			}
 		})
 	}
-	if got := len(c.s.Store().Objects()); got != len(standardObjects())+1 {
-		t.Errorf("objects defined: got %d, want the standard ones and Invoice__c", got)
+	if got := len(c.s.Store().Objects()); got != len(standardObjects())+2 {
+		t.Errorf("objects defined: got %d, want the standard ones, Organization and Invoice__c", got)
 	}
 }
 

@@ -39,8 +39,8 @@ func (s *Server) queryRoutes() {
 	s.handle("GET /services/data/{version}/queryAll", s.api("query", q.query(true)))
 	// nextRecordsUrl always says /query/, even for queryAll (D-qall); a locator
 	// under /queryAll/ is accepted as well.
-	s.mux.Handle("GET /services/data/{version}/query/{locator}", s.api("query", q.more))
-	s.mux.Handle("GET /services/data/{version}/queryAll/{locator}", s.api("query", q.more))
+	s.handle("GET /services/data/{version}/query/{locator}", s.api("query", q.more))
+	s.handle("GET /services/data/{version}/queryAll/{locator}", s.api("query", q.more))
 }
 
 // queryAPI holds the org's open query cursors.
@@ -51,6 +51,10 @@ type queryAPI struct {
 
 func (q *queryAPI) query(all bool) func(http.ResponseWriter, *http.Request, *call) {
 	return func(w http.ResponseWriter, r *http.Request, c *call) {
+		if explain, ok := r.URL.Query()["explain"]; ok && !all {
+			q.explain(w, r, c, explain[0]) // resources.go
+			return
+		}
 		values, ok := r.URL.Query()["q"]
 		if !ok || len(values) == 0 {
 			writeFailure(w, fail(http.StatusBadRequest, "MALFORMED_QUERY", "A query string has to be specified"))

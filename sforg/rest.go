@@ -188,7 +188,7 @@ func (s *Server) restRoutes() {
 		"PATCH":  s.api(RouteUpsert, s.upsert),
 		"DELETE": s.api(RouteDelete, s.deleteByExternalID),
 	})
-	s.mux.HandleFunc("/services/data/{version}/sobjects/{name}/{field}/{value}", external)
+	s.handle("/services/data/{version}/sobjects/{name}/{field}/{value}", external)
 
 	limits := s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteLimits, s.limits)})
 	s.handle("/services/data/{version}/limits", limits)
@@ -290,7 +290,7 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request) {
 // resources answers GET /services/data/vNN.N/ with the resources this org serves.
 func (s *Server) resources(w http.ResponseWriter, r *http.Request, c *call) {
 	out := map[string]string{}
-	for _, name := range []string{"sobjects", "query", "queryAll", "limits", "process"} {
+	for _, name := range []string{"sobjects", "query", "queryAll", "limits", "process", "recent"} {
 		out[name] = c.base + "/" + name
 	}
 	out["identity"] = s.baseURL(r) + "/id/" + OrgID + "/" + c.userID

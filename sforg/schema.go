@@ -2,6 +2,7 @@ package sforg
 
 import (
 	"strings"
+	"time"
 
 	"github.com/sfconnect/connector/sforg/soql"
 )
@@ -45,6 +46,8 @@ type Object struct {
 	// derive recomputes read-only fields from the others (compound Name,
 	// IsClosed...) after every insert and update; nil for most objects.
 	derive func(fields map[string]any)
+
+	changed time.Time // when the definition last changed: If-Modified-Since on describe (conditional.go)
 }
 
 // Field finds a field case-insensitively.

@@ -46,7 +46,8 @@ type Options struct {
 	// connected app; JWT bearer logins are refused without it.
 	JWTPublicKeyPEM string
 	// JWTAudiences are the accepted "aud" values of a JWT assertion; default
-	// the org's URL, https://login.salesforce.com and https://test.salesforce.com.
+	// the org's URL and its login host: https://login.salesforce.com, or
+	// https://test.salesforce.com for a sandbox.
 	JWTAudiences []string
 	// SeedFile is a JSON seed document ({"Account":[{...}]}) loaded at start.
 	SeedFile string
@@ -56,6 +57,10 @@ type Options struct {
 	// CADir keeps the CA between runs (ca.pem, ca-key.pem), made there when
 	// missing; empty: a new CA for every org. Only with TLS.
 	CADir string
+	// Sandbox makes the org a sandbox (org.go): Organization.IsSandbox, the
+	// SOAP login result's sandbox flag and the JWT audience
+	// https://test.salesforce.com instead of https://login.salesforce.com.
+	Sandbox bool
 }
 
 // Defaults of a new org. They are not secrets: the org exists only on loopback.
@@ -97,6 +102,9 @@ type Server struct {
 	jwtKey  *rsa.PublicKey
 	tls     *tlsState // Options.TLS: CA and server certificate (tls.go)
 	initErr error
+
+	table     []Route        // every registered route (routes.go)
+	listViews *listViewTable // list view ids (resources.go)
 
 	ln  net.Listener
 	srv *http.Server
@@ -220,6 +228,8 @@ func (s *Server) routes() {
 	s.approvalRoutes()   // approvals.go: process/approvals
 	s.metadataRoutes()   // metadata.go: Metadata API createMetadata
 	s.adminRoutes()      // admin.go: fault injection, counters, reset, seed
+	s.resourceRoutes()   // resources.go: recent, layouts, list views, process rules; revoke.go
+	s.unknownRoutes()    // routes.go: every other path, in the shape of its API
 }
 
 // handle registers h for pattern ("[METHOD ]/path") with and without a trailing
@@ -227,6 +237,7 @@ func (s *Server) routes() {
 func (s *Server) handle(pattern string, h http.Handler) {
 	s.mux.Handle(pattern, h)
 	s.mux.Handle(pattern+"/{$}", h)
+	s.record(pattern)
 }
 
 // newSession issues an access token (also a valid SOAP session id).

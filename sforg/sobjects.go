@@ -99,6 +99,9 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, c *call) {
 	if !ok {
 		return
 	}
+	if changed, ok := s.store.recordChanged(o.Name, r.PathValue("id")); ok && notModified(w, r, changed) { // conditional.go
+		return
+	}
 	s.writeRecord(w, c, o, r.PathValue("id"), fieldList(r))
 }
 

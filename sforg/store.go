@@ -100,6 +100,7 @@ func (s *Store) Define(o *Object) error {
 		return fmt.Errorf("object %s already exists", o.Name)
 	}
 	o.index()
+	o.changed = s.now()
 	s.objects[key] = o
 	return nil
 }
@@ -193,7 +194,11 @@ func formatAutoNumber(format string, n uint64) string {
 }
 
 func (s *Store) insertLocked(o *Object, clean map[string]any) string {
-	id := s.newID(o.KeyPrefix)
+	return s.insertRow(o, s.newID(o.KeyPrefix), clean)
+}
+
+// insertRow stores a new record under id; the caller holds the write lock.
+func (s *Store) insertRow(o *Object, id string, clean map[string]any) string {
 	ts := s.timestamp()
 	r := &row{object: o, fields: make(map[string]any, len(o.Fields))}
 	for _, f := range o.Fields {
@@ -495,6 +500,7 @@ func (s *Store) AddField(object string, f *Field) error {
 	n := *o
 	n.Fields = append(slices.Clone(o.Fields), f)
 	n.index()
+	n.changed = s.now()
 	s.objects[strings.ToLower(o.Name)] = &n
 	for _, r := range s.order[o.Name] {
 		r.object = &n

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import jsforce from 'jsforce';
-import { parseSetting, startOrg } from './sforg.js';
+import { parseSetting, rejectsNamed, startOrg } from './sforg.js';
 
 const version = '45.0';
 const orgId = '00D5g000004XyZaEAK'; // sforg.OrgID
@@ -23,17 +23,6 @@ async function oauthLogin(password = creds.password) {
   });
   const userInfo = await conn.login(creds.username, password);
   return { conn, userInfo };
-}
-
-/** Asserts that promise (or a jsforce thenable) rejects with an error named name; returns the error. */
-async function rejectsNamed(promise, name) {
-  let caught;
-  await assert.rejects(Promise.resolve(promise), (err) => {
-    caught = err;
-    return true;
-  });
-  assert.equal(caught.name, name, `error ${caught.name}: ${caught.message}`);
-  return caught;
 }
 
 /** An 18-character Account id with a correct checksum that no record has. */

@@ -8,6 +8,7 @@
 //   org.settings.SALESFORCE_USERNAME
 //   await org.inject({ route: 'sobject-get', kind: 'status', status: 503, times: 1 });
 //   await org.stop();             // SIGTERM; rejects unless the command exits 0
+import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -85,7 +86,7 @@ export function parseSetting(line) {
 /**
  * Builds and starts the emulator on 127.0.0.1 with a free port; args are more
  * command flags (-seed FILE, -session-ttl 2h, -daily-limit N,
- * -jwt-public-key PEM). Resolves once all eight settings arrived, with:
+ * -jwt-public-key PEM, -sandbox). Resolves once all eight settings arrived, with:
  *   url        the org's base URL (also its login URL and instance URL)
  *   settings   {SALESFORCE_CLIENT_ID: ..., ...} as printed
  *   inject(fault), faults(), clear()     POST/GET/DELETE /__sforg/faults
@@ -175,4 +176,15 @@ export async function startOrg({ args = [], timeoutMs = 60_000 } = {}) {
       return stopping;
     },
   };
+}
+
+/** Asserts that promise (or a jsforce thenable) rejects with an error named name; returns the error. */
+export async function rejectsNamed(promise, name) {
+  let caught;
+  await assert.rejects(Promise.resolve(promise), (err) => {
+    caught = err;
+    return true;
+  });
+  assert.equal(caught.name, name, `error ${caught.name}: ${caught.message}`);
+  return caught;
 }

@@ -3,7 +3,7 @@
 // like Salesforce:
 //
 //	go run ./local/sforg -addr 127.0.0.1:8080 [-seed file.json] [-session-ttl 2h] [-daily-limit N] [-jwt-public-key cert.pem]
-//	    [-tls [-ca-dir DIR]] [-block-password-flow] [-disable-soap-login]
+//	    [-tls [-ca-dir DIR]] [-block-password-flow] [-disable-soap-login] [-sandbox]
 //
 // It prints the eight SALESFORCE_* settings that point the connector at the org
 // on stdout, one KEY=VALUE line each, sorted, so a shell can load them:
@@ -61,6 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	caDir := fs.String("ca-dir", "", "with -tls: keep the CA in this directory (ca.pem, ca-key.pem) across runs")
 	blockPassword := fs.Bool("block-password-flow", false, "block the OAuth username-password flow (400 invalid_grant), as orgs created since Summer '23 do")
 	noSOAPLogin := fs.Bool("disable-soap-login", false, "turn SOAP API login() off (INVALID_OPERATION), as in orgs created since Winter '26")
+	sandbox := fs.Bool("sandbox", false, "make the org a sandbox (Organization.IsSandbox; JWT audience https://test.salesforce.com)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -71,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logger := log.New(stderr, "sforg: ", log.LstdFlags|log.Lmicroseconds)
 
 	opts := sforg.Options{SessionTTL: *ttl, DailyLimit: *limit, SeedFile: *seed, TLS: *useTLS, CADir: *caDir,
-		BlockPasswordFlow: *blockPassword, DisableSOAPLogin: *noSOAPLogin}
+		BlockPasswordFlow: *blockPassword, DisableSOAPLogin: *noSOAPLogin, Sandbox: *sandbox}
 	if *jwtKey != "" {
 		pem, err := os.ReadFile(*jwtKey)
 		if err != nil {
