@@ -10,10 +10,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,9 +28,9 @@ type failure int
 
 const (
 	noFailure   failure = iota // Salesforce answered (any status the policy does not retry)
-	refused                    // connection refused: the request cannot have reached Salesforce
-	unreachable                // DNS or TLS failure before the request was sent
-	lost                       // connection reset or closed: the request may have been processed
+	refused                    // connection refused
+	unreachable                // DNS or TLS failure
+	lost                       // connection reset or closed
 	timedOut                   // the per-attempt timeout elapsed
 	deadline                   // ctx's deadline (minus the margin) elapsed
 	cancelled                  // ctx was cancelled
@@ -39,23 +41,27 @@ const (
 type failureInfo struct {
 	code      faults.Code // when it happened on the only attempt
 	transient bool        // another attempt may succeed; counts against the breaker
-	reached   bool        // the request may have been processed
 }
 
 var failures = map[failure]failureInfo{
-	refused:     {faults.ConnectionError, true, false},
-	unreachable: {faults.ConnectionError, true, false},
-	lost:        {faults.ConnectionError, true, true},
-	timedOut:    {faults.RequestTimeout, true, true},
-	deadline:    {faults.RequestTimeout, false, true},
-	cancelled:   {faults.RequestTimeout, false, true},
-	serverError: {faults.UnknownError, true, true},
+	refused:     {faults.ConnectionError, true},
+	unreachable: {faults.ConnectionError, true},
+	lost:        {faults.ConnectionError, true},
+	timedOut:    {faults.RequestTimeout, true},
+	deadline:    {faults.RequestTimeout, false},
+	cancelled:   {faults.RequestTimeout, false},
+	serverError: {faults.UnknownError, true},
 }
 
 // outcome is the result of one attempt.
 type outcome struct {
-	failure    failure
-	desc       string // e.g. "503", "connection refused"
+	failure failure
+	desc    string // e.g. "503", "connection refused"
+	// reached says the request may have been processed: the connection
+	// carried the whole request (httptrace's WroteRequest without an error),
+	// whatever went wrong after. A request that was never written whole
+	// cannot have been processed, so even a POST may be sent again.
+	reached    bool
 	resp       *Response
 	err        error         // an answer that is an error in itself (too large, redirect)
 	retryAfter time.Duration // from Retry-After; negative when absent
@@ -63,13 +69,13 @@ type outcome struct {
 }
 
 // retryable is the retry policy. An idempotent request is tried again after any
-// transient failure; a POST only when it cannot have reached Salesforce (the
-// connection was refused, the name did not resolve, the TLS handshake failed),
-// since anything else may have created a record or submitted an approval that a
-// replay would duplicate (creates and approval requests carry no idempotency key).
+// transient failure; a POST only when it cannot have reached Salesforce: the
+// connection never carried the whole request (refused, the name did not
+// resolve, the TLS handshake failed, the connection broke while writing). What
+// was written may have created a record or submitted an approval that a replay
+// would duplicate (creates and approval requests carry no idempotency key).
 func retryable(req Request, o outcome) bool {
-	info := failures[o.failure]
-	return info.transient && (req.Idempotent || !info.reached)
+	return failures[o.failure].transient && (req.Idempotent || !o.reached)
 }
 
 // errAttemptTimeout is the cause of an attempt context that hit Options.Timeout;
@@ -121,7 +127,7 @@ func (c *Client) Send(ctx context.Context, req Request) (*Response, error) {
 // the policy, ended the attempts.
 func (c *Client) giveUp(req Request, o outcome, attempts int, outOfTime bool) error {
 	info := failures[o.failure]
-	unknown := !req.Idempotent && info.reached
+	unknown := !req.Idempotent && o.reached
 	switch {
 	case (o.failure == deadline || o.failure == cancelled) && unknown:
 		return faults.New(faults.RequestTimeout,
@@ -133,7 +139,7 @@ func (c *Client) giveUp(req Request, o outcome, attempts int, outOfTime bool) er
 	case unknown:
 		return faults.New(faults.UnknownError,
 			"%s: %s; the outcome is unknown and the request was not retried to avoid a duplicate", req.Name, o.desc)
-	case attempts > 1 && info.code == faults.ConnectionError && !info.reached:
+	case attempts > 1 && info.code == faults.ConnectionError && !o.reached:
 		// Salesforce was never reached: a network or endpoint problem, not an
 		// unhealthy org, so the more specific code.
 		return faults.New(faults.ConnectionError, "%s: %s after %s", req.Name, o.desc, attemptsText(attempts))
@@ -195,10 +201,19 @@ func statusOf(o outcome) int {
 }
 
 // exchange does the HTTP round trip with resty, the body read included, under the
-// per-attempt timeout.
+// per-attempt timeout. A trace of the connection tells whether the whole
+// request was written.
 func (c *Client) exchange(ctx context.Context, req Request) outcome {
 	actx, cancel := context.WithTimeoutCause(ctx, c.opts.Timeout, errAttemptTimeout)
 	defer cancel()
+	var wrote atomic.Bool
+	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	})
 
 	r := c.http.R().SetContext(actx).SetDoNotParseResponse(true).SetHeaders(req.Header)
 	if req.Bearer != "" {
@@ -212,28 +227,48 @@ func (c *Client) exchange(ctx context.Context, req Request) outcome {
 	}
 	res, err := r.Execute(req.Method, req.URL)
 	if err != nil {
-		return c.networkFailure(ctx, actx, err)
+		return c.networkFailure(ctx, actx, err, wrote.Load())
 	}
 	raw := res.RawBody()
 	if raw == nil {
-		return outcome{failure: lost, desc: "no response", retryAfter: -1}
+		return outcome{failure: lost, desc: "no response", reached: true, retryAfter: -1}
 	}
 	defer raw.Close()
-	body, err := io.ReadAll(io.LimitReader(raw, c.opts.MaxBodyBytes+1))
-	if err != nil {
-		return c.networkFailure(ctx, actx, err)
-	}
 	status := res.StatusCode()
 	o := outcome{
-		resp:       &Response{Status: status, Body: body, Header: res.Header()},
+		resp:       &Response{Status: status, Header: res.Header()},
 		desc:       "Salesforce answered " + strconv.Itoa(status),
+		reached:    true,
 		retryAfter: -1,
 	}
+	body := &capped{r: raw, left: c.opts.MaxBodyBytes}
+	if req.Read != nil && status >= 200 && status < 300 {
+		v, err := req.Read(body)
+		switch {
+		case body.netErr != nil:
+			return c.networkFailure(ctx, actx, body.netErr, true)
+		case body.over:
+			o.resp, o.err = nil, c.tooLarge(req)
+		case err != nil:
+			o.resp, o.err = nil, faults.Wrap(faults.UnknownError, err, "%s: Salesforce's answer cannot be read: %s", req.Name, faults.MessageOf(err))
+		default:
+			o.resp.Value = v
+		}
+		return o
+	}
+	b, err := io.ReadAll(body)
 	switch {
-	case int64(len(body)) > c.opts.MaxBodyBytes:
-		o.resp = nil
-		o.err = faults.New(faults.UnknownError, "%s: the Salesforce response is larger than %d bytes", req.Name, c.opts.MaxBodyBytes)
-	case status == http.StatusInternalServerError && req.SOAP && soap.FaultOf(body) != nil:
+	case body.netErr != nil:
+		return c.networkFailure(ctx, actx, body.netErr, true)
+	case body.over:
+		o.resp, o.err = nil, c.tooLarge(req)
+		return o
+	case err != nil:
+		return c.networkFailure(ctx, actx, err, true)
+	}
+	o.resp.Body = b
+	switch {
+	case status == http.StatusInternalServerError && req.SOAP && soap.FaultOf(b) != nil:
 		// A SOAP fault is Salesforce's considered answer, not a server failure.
 		// SOAP 1.1 sends every fault with 500; a 502, 503 or 504 comes from the
 		// edge or a server that is down, whatever its body says.
@@ -251,10 +286,48 @@ func (c *Client) exchange(ctx context.Context, req Request) outcome {
 	return o
 }
 
+func (c *Client) tooLarge(req Request) error {
+	return faults.New(faults.UnknownError, "%s: the Salesforce response is larger than %d bytes", req.Name, c.opts.MaxBodyBytes)
+}
+
+// capped reads a body up to a byte cap. It tells a network failure of the
+// read (netErr) from a reader's own error, and a body over the cap (over)
+// from one that ended.
+type capped struct {
+	r      io.Reader
+	left   int64
+	over   bool
+	netErr error
+}
+
+var errOverCap = errors.New("salesforce: response over the size cap")
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.over {
+		return 0, errOverCap
+	}
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	if int64(n) > c.left {
+		c.over = true
+		return int(c.left), errOverCap
+	}
+	c.left -= int64(n)
+	if err != nil && err != io.EOF {
+		c.netErr = err
+	}
+	return n, err
+}
+
 // networkFailure sorts an error from the round trip or the body read. The context
-// tells a deadline from a per-attempt timeout; the error's type tells the rest.
-func (c *Client) networkFailure(ctx, actx context.Context, err error) outcome {
-	o := outcome{retryAfter: -1}
+// tells a deadline from a per-attempt timeout; the error's type names the
+// rest. Whether the request may have been processed is reached, what the
+// connection did, never the error's type: a TLS record error after the
+// request was written is no proof that nothing happened.
+func (c *Client) networkFailure(ctx, actx context.Context, err error, reached bool) outcome {
+	o := outcome{retryAfter: -1, reached: reached}
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 		o.failure, o.desc = cancelled, "cancelled"

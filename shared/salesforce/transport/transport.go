@@ -8,6 +8,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -29,6 +30,13 @@ type Request struct {
 	Bearer     string // access token for the Authorization header
 	Idempotent bool   // may be sent again after it may have reached Salesforce
 	SOAP       bool   // a 500 carrying a SOAP fault is an answer, not a server failure
+
+	// Read, when set, reads a 2xx answer's body as it arrives, instead of the
+	// transport reading it whole into Response.Body; what it returns is
+	// Response.Value. The body it gets stops at Options.MaxBodyBytes. A
+	// network failure while it reads is an attempt that failed (the next one
+	// calls Read afresh); an error of its own is UNKNOWN_ERROR.
+	Read func(body io.Reader) (any, error)
 }
 
 // Response is Salesforce's answer: any 2xx or 4xx is returned as is, so that a
@@ -36,8 +44,9 @@ type Request struct {
 // Sforce-Limit-Info.
 type Response struct {
 	Status int
-	Body   []byte
+	Body   []byte // nil when Request.Read read it
 	Header http.Header
+	Value  any // what Request.Read returned
 }
 
 // Options tunes a Client. Zero values take the defaults noted on each field.
