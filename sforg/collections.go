@@ -83,11 +83,7 @@ func failed(id string, err error) collectionResult {
 	}
 	res := collectionResult{ID: id, Errors: make([]collectionError, 0, len(f.Errors))}
 	for _, e := range f.Errors {
-		fields := e.Fields
-		if fields == nil {
-			fields = []string{}
-		}
-		res.Errors = append(res.Errors, collectionError{StatusCode: e.ErrorCode, Message: e.Message, Fields: fields})
+		res.Errors = append(res.Errors, saveError(e.ErrorCode, e.Message, e.Fields))
 	}
 	return res
 }
@@ -291,11 +287,7 @@ func (s *Server) collectionDelete(w http.ResponseWriter, r *http.Request, c *cal
 // collectionGet answers GET /composite/sobjects/{Name}?ids=&fields= and its
 // POST form with {"ids":[...],"fields":[...]}.
 func (s *Server) collectionGet(w http.ResponseWriter, r *http.Request, c *call) {
-	if !c.atLeast(collectionsVersion) {
-		writeFailure(w, errNotFound)
-		return
-	}
-	o, ok := s.object(w, r)
+	o, ok := s.objectSince(w, r, c, collectionsVersion)
 	if !ok {
 		return
 	}

@@ -54,20 +54,22 @@ type upsertResult struct {
 	Created bool              `json:"created"`
 }
 
-func upsertFailure(code, message string, fields ...string) upsertResult {
+// saveError is one error of a collection or tree result: "fields" is a list,
+// never null.
+func saveError(code, message string, fields []string) collectionError {
 	if fields == nil {
 		fields = []string{}
 	}
-	return upsertResult{Errors: []collectionError{{StatusCode: code, Message: message, Fields: fields}}}
+	return collectionError{StatusCode: code, Message: message, Fields: fields}
+}
+
+func upsertFailure(code, message string, fields ...string) upsertResult {
+	return upsertResult{Errors: []collectionError{saveError(code, message, fields)}}
 }
 
 // collectionUpsert answers PATCH /composite/sobjects/{Name}/{Field}.
 func (s *Server) collectionUpsert(w http.ResponseWriter, r *http.Request, c *call) {
-	if !c.atLeast(collectionsUpsertVersion) {
-		writeFailure(w, errNotFound)
-		return
-	}
-	o, ok := s.object(w, r)
+	o, ok := s.objectSince(w, r, c, collectionsUpsertVersion)
 	if !ok {
 		return
 	}

@@ -16,12 +16,7 @@ type upserted struct {
 
 func (r response) upserts(t *testing.T) []upserted {
 	t.Helper()
-	if r.status != http.StatusOK {
-		t.Fatalf("got %d %s, want 200", r.status, r.body)
-	}
-	var out []upserted
-	r.json(t, &out)
-	return out
+	return decodeOK[[]upserted](t, r)
 }
 
 func invoice(fields map[string]any) map[string]any {

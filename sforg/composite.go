@@ -154,6 +154,16 @@ func (s *Server) compositeRoutes() {
 	s.handle("/services/data/{version}/composite/sobjects/{name}/{field}", upsert)
 }
 
+// objectSince resolves the {name} of the path of a resource that exists from
+// API version since, answering 404 NOT_FOUND itself (for an older version too).
+func (s *Server) objectSince(w http.ResponseWriter, r *http.Request, c *call, since float64) (*Object, bool) {
+	if !c.atLeast(since) {
+		writeFailure(w, errNotFound)
+		return nil, false
+	}
+	return s.object(w, r)
+}
+
 // compositeResources answers GET /composite with the composite resources served.
 func (s *Server) compositeResources(w http.ResponseWriter, r *http.Request, c *call) {
 	if !c.atLeast(compositeVersion) {

@@ -21,25 +21,18 @@ type subresult struct {
 	ReferenceID    *string           `json:"referenceId"`
 }
 
-// code returns the first errorCode of a failed subresult's error array.
-func (s subresult) code(t *testing.T) string {
+// first returns the first error of a failed subresult's error array.
+func (s subresult) first(t *testing.T) sforg.APIError {
 	t.Helper()
 	var errs []sforg.APIError
 	if err := json.Unmarshal(s.Body, &errs); err != nil || len(errs) == 0 {
 		t.Fatalf("body %s is not an error array", s.Body)
 	}
-	return errs[0].ErrorCode
+	return errs[0]
 }
 
-// message returns the first message of a failed subresult's error array.
-func (s subresult) message(t *testing.T) string {
-	t.Helper()
-	var errs []sforg.APIError
-	if err := json.Unmarshal(s.Body, &errs); err != nil || len(errs) == 0 {
-		t.Fatalf("body %s is not an error array", s.Body)
-	}
-	return errs[0].Message
-}
+func (s subresult) code(t *testing.T) string    { t.Helper(); return s.first(t).ErrorCode }
+func (s subresult) message(t *testing.T) string { t.Helper(); return s.first(t).Message }
 
 // id returns the "id" of a subresult's body.
 func (s subresult) id(t *testing.T) string {
@@ -51,17 +44,23 @@ func (s subresult) id(t *testing.T) string {
 	return out.ID
 }
 
-// subresults decodes a 200 composite answer.
-func (r response) subresults(t *testing.T) []subresult {
+// decodeOK decodes the body of a 200 answer.
+func decodeOK[T any](t *testing.T, r response) T {
 	t.Helper()
 	if r.status != http.StatusOK {
 		t.Fatalf("got %d %s, want 200", r.status, r.body)
 	}
-	var out struct {
-		CompositeResponse []subresult `json:"compositeResponse"`
-	}
+	var out T
 	r.json(t, &out)
-	return out.CompositeResponse
+	return out
+}
+
+// subresults decodes a 200 composite answer.
+func (r response) subresults(t *testing.T) []subresult {
+	t.Helper()
+	return decodeOK[struct {
+		CompositeResponse []subresult `json:"compositeResponse"`
+	}](t, r).CompositeResponse
 }
 
 // sub is one subrequest; body may be nil.

@@ -66,16 +66,12 @@ type treeResponse struct {
 }
 
 func treeError(ref, code, message string) treeResult {
-	return treeResult{ReferenceID: ref, Errors: []collectionError{{StatusCode: code, Message: message, Fields: []string{}}}}
+	return treeResult{ReferenceID: ref, Errors: []collectionError{saveError(code, message, nil)}}
 }
 
 // sobjectTree answers POST /composite/tree/{Name}.
 func (s *Server) sobjectTree(w http.ResponseWriter, r *http.Request, c *call) {
-	if !c.atLeast(treeVersion) {
-		writeFailure(w, errNotFound)
-		return
-	}
-	root, ok := s.object(w, r)
+	root, ok := s.objectSince(w, r, c, treeVersion)
 	if !ok {
 		return
 	}
