@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sfconnect/connector/sforg"
 )
@@ -557,6 +558,7 @@ func TestCompositeFaults(t *testing.T) {
 		{"drop after a rolled-back composite: nothing stays", sforg.Fault{Route: sforg.RouteComposite, Kind: sforg.FaultDropAfter}, body(true, bad), 0, 0},
 		{"drop after a partial composite: what succeeded stays", sforg.Fault{Route: sforg.RouteComposite, Kind: sforg.FaultDropAfter}, body(false, bad), 0, 1},
 		{"drop before: nothing runs", sforg.Fault{Route: sforg.RouteComposite, Kind: sforg.FaultDropBefore}, body(true, good), 0, 0},
+		{"latency: answered as usual", sforg.Fault{Route: sforg.RouteComposite, Kind: sforg.FaultLatency, Delay: time.Millisecond}, body(true, good), 200, 2},
 		{"503", sforg.Fault{Route: sforg.RouteComposite, Kind: sforg.FaultStatus, Status: 503}, body(true, good), 503, 0},
 		{"session expired", sforg.Fault{Route: sforg.RouteComposite, Kind: sforg.FaultSessionExpired}, body(true, good), 401, 0},
 		{"limit exceeded", sforg.Fault{Route: sforg.RouteComposite, Kind: sforg.FaultLimitExceeded}, body(true, good), 403, 0},

@@ -7,12 +7,12 @@ package sforg
 // while the composite runs, and the composite runs alone: every other REST
 // request shares Server.gate, the all-or-none composite takes it exclusively.
 // Writes made outside REST meanwhile (the admin endpoints under /__sforg/, Go
-// calls on Store) are not kept apart and would be undone with the composite.
+// calls on Store) are not kept apart: a composite that rolls back undoes them too.
 
 import "net/http"
 
-// journal starts recording how to undo changes; the caller holds the write
-// lock. Every change is recorded in every journal open at the time.
+// journalLocked starts recording how to undo changes; the caller holds the
+// write lock. Every change is recorded in every journal open at the time.
 func (s *Store) journalLocked() *[]func() {
 	j := &[]func(){}
 	s.journals = append(s.journals, j)
