@@ -9,7 +9,7 @@ package sforg
 //	                                  -> 201 the fault; 400 {"error":...} when invalid
 //	GET    /__sforg/faults            -> 200 the active faults (times = remaining, 0 = until cleared)
 //	DELETE /__sforg/faults            -> 204, every fault removed
-//	GET    /__sforg/counters          -> 200 Counters() as a JSON object
+//	GET    /__sforg/counters          -> 200 Counters() as a JSON object (api-calls.<kind> included)
 //	POST   /__sforg/reset             -> 204: data back to the seed, counters, faults and sessions cleared
 //	POST   /__sforg/sessions/expire   -> 204: every session ends (next call: 401 INVALID_SESSION_ID)
 //	POST   /__sforg/seed              body: {"Account":[{"Name":"Acme"}],...}
@@ -138,11 +138,14 @@ func (s *Server) Logins() int {
 
 // Counters returns every counter: "requests.<route>" per route, "logins.<grant>"
 // per grant type ("password", "client_credentials", "jwt-bearer", "soap"),
-// "logins" (all), "api-usage" and "api-limit".
+// "logins" (all), "api-usage" and "api-limit", and "api-calls.<kind>": the
+// calls counted in api-usage by kind ("rest", "composite", "collections",
+// "metadata"; see usage.go).
 func (s *Server) Counters() map[string]int {
 	s.ctl.Lock()
 	defer s.ctl.Unlock()
 	out := map[string]int{"api-usage": s.apiUsed, "api-limit": s.dailyLimit, "logins": 0}
+	s.addCallCounters(out)
 	for k, v := range s.requests {
 		out["requests."+k] = v
 	}
@@ -163,6 +166,7 @@ func (s *Server) Reset() error {
 	s.faults = nil
 	clear(s.requests)
 	clear(s.logins)
+	clear(s.apiCalls)
 	s.apiUsed = 0
 	s.dailyLimit = s.opts.DailyLimit
 	seeds := append([][]byte(nil), s.seeds...)

@@ -21,12 +21,16 @@ package sforg
 // for an id that is malformed, of another object, absent or deleted, and 400
 // for a field that does not exist.
 //
+// Records of mixed types are processed in chunks of consecutive records of one
+// type ({A1,A2,C1,A3} is three chunks) and a request may hold at most 10.
+//
 // [UNCONFIRMED] wordings: the 200-record limit error, the missing-type and
 // unknown-type errors (400 for the whole request, as the body cannot be read
 // into sObjects), MISSING_ARGUMENT for a missing ids/fields/records argument,
-// and INVALID_CROSS_REFERENCE_KEY for an update or delete of an id that never
-// existed (what Apex DML reports). Upsert collections (API 46.0) and the
-// 10-chunk limit are not modelled.
+// INVALID_CROSS_REFERENCE_KEY for an update or delete of an id that never
+// existed (what Apex DML reports), and the 11th chunk failing the whole request
+// with EXCEEDED_MAX_TYPES_LIMIT and the message Apex gives for it. Upsert
+// (API 46.0) is in collections_upsert.go.
 
 import (
 	"encoding/json"
@@ -41,6 +45,7 @@ import (
 const (
 	maxCollectionRecords = 200  // create, update, delete
 	maxCollectionGetIDs  = 2000 // get with a request body
+	maxCollectionChunks  = 10   // runs of consecutive records of one type
 	collectionsVersion   = 42.0 // first API version with sObject Collections
 )
 
@@ -62,6 +67,7 @@ type collectionResult struct {
 var (
 	errTooManyRecords = fail(http.StatusBadRequest, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than %d records into this call", maxCollectionRecords)
 	errNoType         = fail(http.StatusBadRequest, "INVALID_TYPE", "Must send a concrete entity type.")
+	errTooManyChunks  = fail(http.StatusBadRequest, "EXCEEDED_MAX_TYPES_LIMIT", "Cannot have more than %d chunks in a single operation. Please rearrange the data to reduce chunking.", maxCollectionChunks)
 	rolledBack        = collectionError{StatusCode: "ALL_OR_NONE_OPERATION_ROLLED_BACK", Message: "Record rolled back because not all records were valid and the request was using AllOrNone header", Fields: []string{}}
 )
 
@@ -77,11 +83,7 @@ func failed(id string, err error) collectionResult {
 	}
 	res := collectionResult{ID: id, Errors: make([]collectionError, 0, len(f.Errors))}
 	for _, e := range f.Errors {
-		fields := e.Fields
-		if fields == nil {
-			fields = []string{}
-		}
-		res.Errors = append(res.Errors, collectionError{StatusCode: e.ErrorCode, Message: e.Message, Fields: fields})
+		res.Errors = append(res.Errors, saveError(e.ErrorCode, e.Message, e.Fields))
 	}
 	return res
 }
@@ -140,6 +142,16 @@ func (s *Server) readCollection(w http.ResponseWriter, r *http.Request, c *call)
 			return nil, nil, false
 		}
 		objects[i] = o
+	}
+	chunks := 0
+	for i, o := range objects {
+		if i == 0 || o != objects[i-1] {
+			chunks++
+		}
+	}
+	if chunks > maxCollectionChunks {
+		writeFailure(w, errTooManyChunks)
+		return nil, nil, false
 	}
 	return &req, objects, true
 }
@@ -275,11 +287,7 @@ func (s *Server) collectionDelete(w http.ResponseWriter, r *http.Request, c *cal
 // collectionGet answers GET /composite/sobjects/{Name}?ids=&fields= and its
 // POST form with {"ids":[...],"fields":[...]}.
 func (s *Server) collectionGet(w http.ResponseWriter, r *http.Request, c *call) {
-	if !c.atLeast(collectionsVersion) {
-		writeFailure(w, errNotFound)
-		return
-	}
-	o, ok := s.object(w, r)
+	o, ok := s.objectSince(w, r, c, collectionsVersion)
 	if !ok {
 		return
 	}

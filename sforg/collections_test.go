@@ -23,12 +23,7 @@ type collection struct {
 // results decodes a 200 collection answer.
 func (r response) results(t *testing.T) []collection {
 	t.Helper()
-	if r.status != http.StatusOK {
-		t.Fatalf("got %d %s, want 200", r.status, r.body)
-	}
-	var out []collection
-	r.json(t, &out)
-	return out
+	return decodeOK[[]collection](t, r)
 }
 
 // code returns the first statusCode of a failed result, or "" for a success.

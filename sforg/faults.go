@@ -67,6 +67,12 @@ const (
 	RouteCollectionUpdate = "collection-update" // PATCH .../composite/sobjects
 	RouteCollectionDelete = "collection-delete" // DELETE .../composite/sobjects?ids=
 	RouteCollectionGet    = "collection-get"    // GET|POST .../composite/sobjects/{Name}
+	RouteCollectionUpsert = "collection-upsert" // PATCH .../composite/sobjects/{Name}/{Field} (collections_upsert.go)
+
+	// Composite (composite.go) and sObject Tree (tree.go). A composite's
+	// subrequests count and fault under their own routes, as top-level requests.
+	RouteComposite     = "composite"      // GET|POST .../composite
+	RouteCompositeTree = "composite-tree" // POST .../composite/tree/{Name}
 	// Routes served by query.go, approvals.go and metadata.go pass their own
 	// names: "query", "approvals", "metadata".
 )

@@ -61,25 +61,31 @@ func (s *Server) api(route string, h func(w http.ResponseWriter, r *http.Request
 				writeFailure(w, f)
 				return
 			}
-			tok, ss, ok := s.authorize(w, r)
+			tok, ss, ok := s.authorize(w, r, route)
 			if !ok {
 				return
 			}
+			defer s.enterREST(r, route)()
 			h(w, r, &call{route: route, version: version, base: "/services/data/v" + version, userID: ss.userID, token: tok})
 		})
 	}
 }
 
 // authorize checks the session of an API request and counts it against the
-// daily allocation, setting Sforce-Limit-Info; it answers 401 or 403 itself.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (string, *session, bool) {
+// daily allocation as a call of its route's kind (usage.go), setting
+// Sforce-Limit-Info; it answers 401 or 403 itself. A composite's subrequests
+// are not counted: the composite is the one call.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, route string) (string, *session, bool) {
 	tok := bearer(r)
 	ss, ok := s.sessionFor(tok)
 	if !ok {
 		writeFailure(w, errSession)
 		return "", nil, false
 	}
-	used, limit, ok := s.useAPI()
+	if isSubrequest(r) {
+		return tok, ss, true
+	}
+	used, limit, ok := s.useAPIFor(apiKind(route))
 	w.Header().Set("Sforce-Limit-Info", fmt.Sprintf("api-usage=%d/%d", used, limit))
 	if !ok {
 		writeFailure(w, errLimit)
@@ -93,7 +99,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (string, *ses
 // /path" (after the session check, as Salesforce does).
 func (s *Server) apexREST(w http.ResponseWriter, r *http.Request) {
 	s.guarded(RouteApexREST, styleREST, w, r, func(w http.ResponseWriter, r *http.Request) {
-		if _, _, ok := s.authorize(w, r); !ok {
+		if _, _, ok := s.authorize(w, r, RouteApexREST); !ok {
 			return
 		}
 		writeFailure(w, fail(http.StatusNotFound, "NOT_FOUND", "Could not find a match for URL %s", strings.TrimPrefix(r.URL.Path, "/services/apexrest")))
@@ -129,16 +135,11 @@ func (s *Server) currentMajor() int {
 	return n
 }
 
-// useAPI counts one API request against the daily allocation. It returns the
-// usage after counting and false when the allocation was already used up.
+// useAPI counts one Metadata API request against the daily allocation. It
+// returns the usage after counting and false when the allocation was already
+// used up.
 func (s *Server) useAPI() (used, limit int, ok bool) {
-	s.ctl.Lock()
-	defer s.ctl.Unlock()
-	if s.apiUsed >= s.dailyLimit {
-		return s.apiUsed, s.dailyLimit, false
-	}
-	s.apiUsed++
-	return s.apiUsed, s.dailyLimit, true
+	return s.useAPIFor(callsMetadata)
 }
 
 // SetDailyLimit changes the DailyApiRequests allocation (usage is kept).
@@ -290,7 +291,7 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request) {
 // resources answers GET /services/data/vNN.N/ with the resources this org serves.
 func (s *Server) resources(w http.ResponseWriter, r *http.Request, c *call) {
 	out := map[string]string{}
-	for _, name := range []string{"sobjects", "query", "queryAll", "limits", "process", "recent"} {
+	for _, name := range []string{"sobjects", "query", "queryAll", "limits", "process", "recent", "composite"} {
 		out[name] = c.base + "/" + name
 	}
 	out["identity"] = s.baseURL(r) + "/id/" + OrgID + "/" + c.userID

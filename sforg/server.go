@@ -96,6 +96,7 @@ type Server struct {
 	requests   map[string]int // route -> requests received
 	logins     map[string]int // grant type or "soap" -> sessions issued
 	apiUsed    int
+	apiCalls   map[string]int // kind of API call (usage.go) -> calls counted
 	dailyLimit int
 	seeds      [][]byte // LoadSeed documents, replayed by Reset
 
@@ -105,6 +106,8 @@ type Server struct {
 
 	table     []Route        // every registered route (routes.go)
 	listViews *listViewTable // list view ids (resources.go)
+	// gate keeps an all-or-none composite apart from other REST requests (txn.go).
+	gate sync.RWMutex
 
 	ln  net.Listener
 	srv *http.Server
@@ -148,7 +151,7 @@ func New(opts Options) *Server {
 		opts.Now = time.Now
 	}
 	s := &Server{opts: opts, store: NewStore(opts.Now), mux: http.NewServeMux(), sessions: map[string]*session{},
-		requests: map[string]int{}, logins: map[string]int{}, dailyLimit: opts.DailyLimit}
+		requests: map[string]int{}, logins: map[string]int{}, apiCalls: map[string]int{}, dailyLimit: opts.DailyLimit}
 	s.book = &approvalBook{store: s.store}
 	if opts.JWTPublicKeyPEM != "" {
 		s.jwtKey, s.initErr = parseJWTKey(opts.JWTPublicKeyPEM)
@@ -224,6 +227,7 @@ func (s *Server) routes() {
 	s.authRoutes()       // auth.go: OAuth token endpoint, SOAP login
 	s.restRoutes()       // rest.go: versions, sObjects, describe, limits
 	s.collectionRoutes() // collections.go: sObject Collections
+	s.compositeRoutes()  // composite.go: Composite, sObject Tree, Collections upsert
 	s.queryRoutes()      // query.go: query, queryAll, query locators
 	s.approvalRoutes()   // approvals.go: process/approvals
 	s.metadataRoutes()   // metadata.go: Metadata API createMetadata

@@ -81,6 +81,9 @@ type Store struct {
 	seq     uint64
 	autoNum map[string]uint64 // "Object.Field" -> last auto number issued
 	userID  string            // the integration user: owner and creator of new records
+	// journals record how to undo each change while an all-or-none request
+	// runs (txn.go); empty otherwise.
+	journals []*[]func()
 }
 
 // NewStore returns an empty store with no objects defined.
@@ -235,6 +238,7 @@ func (s *Store) insertRow(o *Object, id string, clean map[string]any) string {
 	}
 	s.rows[id] = r
 	s.order[o.Name] = append(s.order[o.Name], r)
+	s.noteInsert(id)
 	return id
 }
 
@@ -309,6 +313,7 @@ func (s *Store) updateChecked(object, id string, fields map[string]any) error {
 
 // apply writes validated values, recomputes derived fields and stamps the row.
 func (s *Store) apply(r *row, clean map[string]any) {
+	s.noteChange(r)
 	for k, v := range clean {
 		r.fields[k] = v
 	}
@@ -368,6 +373,7 @@ func (s *Store) deleteChecked(object, id string) error {
 	if o.ReadOnly {
 		return fail(http.StatusBadRequest, "INVALID_TYPE_FOR_OPERATION", "entity type %s does not support delete", o.Name)
 	}
+	s.noteChange(r)
 	r.fields["IsDeleted"] = true
 	s.touch(r)
 	return nil
@@ -515,6 +521,11 @@ func (s *Store) AddField(object string, f *Field) error {
 func (s *Store) Upsert(object, field, value string, fields map[string]any, updateOnly bool) (id string, created bool, matches []string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.upsertLocked(object, field, value, fields, updateOnly)
+}
+
+// upsertLocked is Upsert for a caller holding the write lock.
+func (s *Store) upsertLocked(object, field, value string, fields map[string]any, updateOnly bool) (id string, created bool, matches []string, err error) {
 	o, ok := s.objects[strings.ToLower(object)]
 	if !ok {
 		return "", false, nil, errNotFound
