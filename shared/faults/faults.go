@@ -5,6 +5,7 @@ package faults
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 )
@@ -25,6 +26,10 @@ const (
 
 // Codes lists the catalogue in documentation order.
 var Codes = []Code{MissingInput, InvalidInput, UnknownError, RequestTimeout, CircuitBreakerOpen, MissingToken, ConnectionError}
+
+// Known reports whether c is a code of the catalogue: a code read from outside
+// (a stored failure, say) is used only when it is.
+func (c Code) Known() bool { return slices.Contains(Codes, c) }
 
 // Error is the one error type of the connector. Message is shown to workflows and
 // must never hold a password, token or secret; Err is the cause, kept for logs.

@@ -80,6 +80,12 @@ type Options struct {
 	// waiting for another's login (defaults 50ms and 1s); the wait doubles.
 	PollMin, PollMax time.Duration
 
+	// CallTimeout bounds each attempt of a DynamoDB call, and CallAttempts
+	// counts them (defaults 1s and 2): a table that does not answer costs at
+	// most their product before the environment logs in on its own.
+	CallTimeout  time.Duration
+	CallAttempts int
+
 	Logger *slog.Logger     // default slog.Default()
 	Now    func() time.Time // for tests (default time.Now)
 }
@@ -89,7 +95,13 @@ const (
 	DefaultLeaseDuration = 15 * time.Second
 	DefaultPollMin       = 50 * time.Millisecond
 	DefaultPollMax       = time.Second
+	DefaultCallTimeout   = time.Second
+	DefaultCallAttempts  = 2
 )
+
+// maxFailMessage bounds a stored failure message read back: the item may
+// have been written by anyone with access to the table.
+const maxFailMessage = 1000
 
 // writeTimeout bounds the write of a login's outcome, which goes ahead even when
 // the caller's context has ended: other environments are waiting for it.
@@ -117,6 +129,12 @@ func New(api API, o Options) *Store {
 	}
 	if o.PollMax < o.PollMin {
 		o.PollMax = max(DefaultPollMax, o.PollMin)
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultCallTimeout
+	}
+	if o.CallAttempts <= 0 {
+		o.CallAttempts = DefaultCallAttempts
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -156,7 +174,7 @@ func (s *Store) Session(ctx context.Context, key, rejected string, login func(co
 			return it.session, nil
 		}
 		if it.failedSince(start) {
-			return Session{}, faults.New(it.failCode, "%s", it.failMessage)
+			return Session{}, it.failure()
 		}
 		if !it.leased(now) {
 			won, err := s.acquire(ctx, key, rejected, now)
@@ -166,7 +184,9 @@ func (s *Store) Session(ctx context.Context, key, rejected string, login func(co
 			if won {
 				return s.loginAndStore(ctx, key, login)
 			}
-			continue // someone else got there first: read what they wrote
+			// Someone else got there first: read what they wrote, after a
+			// pause, so that no item the condition refuses can make this
+			// loop spin.
 		}
 		if err := s.sleep(ctx, jittered(wait)); err != nil {
 			return Session{}, faults.New(faults.RequestTimeout, "gave up waiting for another execution environment's Salesforce login")
@@ -223,13 +243,31 @@ func (it item) failedSince(t time.Time) bool {
 	return it.failCode != "" && !it.failedAt.Before(t)
 }
 
+// failure is the stored failure as an error: its code only when the catalogue
+// knows it, its message cut short.
+func (it item) failure() error {
+	code := it.failCode
+	if !code.Known() {
+		code = faults.UnknownError
+	}
+	msg := it.failMessage
+	if len(msg) > maxFailMessage {
+		msg = strings.ToValidUTF8(msg[:maxFailMessage], "") + "…"
+	}
+	return faults.New(code, "%s", msg)
+}
+
 // read gets the item with a strongly consistent read, so that a session written
 // a moment ago is seen.
 func (s *Store) read(ctx context.Context, key string) (item, error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.opts.Table),
-		Key:            map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
-		ConsistentRead: aws.Bool(true),
+	var out *dynamodb.GetItemOutput
+	err := s.call(ctx, func(ctx context.Context) (err error) {
+		out, err = s.api.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:      aws.String(s.opts.Table),
+			Key:            map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
+			ConsistentRead: aws.Bool(true),
+		})
+		return err
 	})
 	if err != nil {
 		return item{}, err
@@ -257,7 +295,9 @@ func (s *Store) read(ctx context.Context, key string) (item, error) {
 // false when another environment was faster.
 func (s *Store) acquire(ctx context.Context, key, rejected string, now time.Time) (bool, error) {
 	until := now.Add(s.opts.LeaseDuration)
-	cond := "(attribute_not_exists(#lu) OR #lu < :now) AND (attribute_not_exists(#tok) OR #ea <= :now"
+	// An item with a token but no expiresAt (written by hand, or damaged)
+	// counts as expired, as read does.
+	cond := "(attribute_not_exists(#lu) OR #lu < :now) AND (attribute_not_exists(#tok) OR attribute_not_exists(#ea) OR #ea <= :now"
 	values := map[string]types.AttributeValue{
 		":me":     &types.AttributeValueMemberS{Value: s.owner},
 		":until":  num(until.UnixMilli()),
@@ -269,7 +309,7 @@ func (s *Store) acquire(ctx context.Context, key, rejected string, now time.Time
 		values[":rejected"] = &types.AttributeValueMemberS{Value: rejected}
 	}
 	cond += ")"
-	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	err := s.update(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.opts.Table),
 		Key:                 map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
 		UpdateExpression:    aws.String("SET #lo = :me, #lu = :until, #exp = :expiry"),
@@ -288,7 +328,7 @@ func (s *Store) acquire(ctx context.Context, key, rejected string, now time.Time
 // writeSession stores the new session and frees the lease, if this Store still
 // holds it: one that was taken over must not overwrite the newer login.
 func (s *Store) writeSession(ctx context.Context, key string, sess Session) error {
-	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	err := s.update(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.opts.Table),
 		Key:       map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
 		UpdateExpression: aws.String("SET #tok = :tok, #inst = :inst, #ia = :ia, #ea = :ea, #exp = :expiry " +
@@ -316,7 +356,7 @@ func (s *Store) writeSession(ctx context.Context, key string, sess Session) erro
 // writeFailure records a failed login for the environments waiting on it and
 // frees the lease. The message is the catalogue's, which holds no secret.
 func (s *Store) writeFailure(ctx context.Context, key string, cause error) error {
-	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	err := s.update(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.opts.Table),
 		Key:                 map[string]types.AttributeValue{AttrKey: &types.AttributeValueMemberS{Value: key}},
 		UpdateExpression:    aws.String("SET #fa = :now, #fc = :code, #fm = :msg REMOVE #lo, #lu"),
@@ -333,6 +373,31 @@ func (s *Store) writeFailure(ctx context.Context, key string, cause error) error
 	})
 	if conditionFailed(err) {
 		return errors.New("the lease was taken over before the failure was recorded")
+	}
+	return err
+}
+
+// update runs one UpdateItem through call.
+func (s *Store) update(ctx context.Context, in *dynamodb.UpdateItemInput) error {
+	return s.call(ctx, func(ctx context.Context) error {
+		_, err := s.api.UpdateItem(ctx, in)
+		return err
+	})
+}
+
+// call makes up to CallAttempts attempts of one DynamoDB call, each bounded by
+// CallTimeout, so that a table that accepts connections and never answers
+// costs little before the caller logs in on its own. A refused condition is
+// an answer, not a failure: it is not tried again.
+func (s *Store) call(ctx context.Context, fn func(ctx context.Context) error) error {
+	var err error
+	for range s.opts.CallAttempts {
+		actx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+		err = fn(actx)
+		cancel()
+		if err == nil || conditionFailed(err) || ctx.Err() != nil {
+			return err
+		}
 	}
 	return err
 }

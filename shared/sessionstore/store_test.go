@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -358,6 +360,69 @@ func TestTableUnavailable(t *testing.T) {
 		_, err := s.Session(ctx, "k", "", l.login)
 		if faults.CodeOf(err) != faults.RequestTimeout || l.n.Load() != 0 {
 			t.Errorf("got %v after %d logins, want REQUEST_TIMEOUT and none", err, l.n.Load())
+		}
+	})
+}
+
+// TestSessionHostileTable: a table that accepts connections and never
+// answers, an item without expiresAt, and a stored failure with a code the
+// catalogue does not know. None may cost the invocation its login or let
+// anything but a catalogue code out.
+func TestSessionHostileTable(t *testing.T) {
+	setup := tables(t)
+	key := "hostile-" + strings.Repeat("0", 56)
+
+	t.Run("a table that never answers: log in alone", func(t *testing.T) {
+		hang := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-hang:
+			}
+		}))
+		t.Cleanup(srv.Close)
+		t.Cleanup(func() { close(hang) })
+		f := setup(t)
+		s := f.store(moto.DynamoDB(srv.URL), nil, func(o *sessionstore.Options) { o.CallTimeout = 100 * time.Millisecond })
+		var l logins
+		sess, err := s.Session(bounded(t), key, "", l.login)
+		if err != nil || sess.AccessToken == "" || l.n.Load() != 1 {
+			t.Fatalf("got %v, %d logins; want a session of its own login", err, l.n.Load())
+		}
+	})
+
+	t.Run("an item without expiresAt counts as expired", func(t *testing.T) {
+		f := setup(t)
+		_, err := f.client.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(f.table), Item: map[string]types.AttributeValue{
+			sessionstore.AttrKey: &types.AttributeValueMemberS{Value: key},
+			"accessToken":        &types.AttributeValueMemberS{Value: "00D!damaged"},
+			"instanceUrl":        &types.AttributeValueMemberS{Value: "https://acme.my.salesforce.com"},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l logins
+		sess, err := f.store(nil, nil, nil).Session(bounded(t), key, "", l.login)
+		if err != nil || sess.AccessToken == "00D!damaged" || l.n.Load() != 1 {
+			t.Fatalf("got %v %q, %d logins; want a fresh login", err, sess.AccessToken, l.n.Load())
+		}
+	})
+
+	t.Run("a stored failure keeps to the catalogue", func(t *testing.T) {
+		f := setup(t)
+		_, err := f.client.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(f.table), Item: map[string]types.AttributeValue{
+			sessionstore.AttrKey: &types.AttributeValueMemberS{Value: key},
+			"failedAt":           &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)},
+			"failCode":           &types.AttributeValueMemberS{Value: "DROP_TABLES"},
+			"failMessage":        &types.AttributeValueMemberS{Value: strings.Repeat("x", 200_000)},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l logins
+		_, err = f.store(nil, nil, nil).Session(bounded(t), key, "", l.login)
+		if got := faults.CodeOf(err); got != faults.UnknownError || len(faults.MessageOf(err)) > 1100 {
+			t.Errorf("got %q with a %d-byte message, want UNKNOWN_ERROR and a short message", got, len(faults.MessageOf(err)))
 		}
 	})
 }
