@@ -67,6 +67,11 @@ const (
 	RouteCollectionUpdate = "collection-update" // PATCH .../composite/sobjects
 	RouteCollectionDelete = "collection-delete" // DELETE .../composite/sobjects?ids=
 	RouteCollectionGet    = "collection-get"    // GET|POST .../composite/sobjects/{Name}
+	// UI API records (uiapi.go).
+	RouteUIRecordCreate = "uiapi-record-create" // POST .../ui-api/records
+	RouteUIRecordGet    = "uiapi-record-get"    // GET .../ui-api/records/{Id}
+	RouteUIRecordUpdate = "uiapi-record-update" // PATCH .../ui-api/records/{Id}
+	RouteUIRecordDelete = "uiapi-record-delete" // DELETE .../ui-api/records/{Id}
 	// Routes served by query.go, approvals.go and metadata.go pass their own
 	// names: "query", "approvals", "metadata".
 )

@@ -43,6 +43,8 @@ func (s *Server) seedSchema() {
 	s.store.SetUser(id)
 	// The user created and owns itself, as the first user of an org does.
 	s.store.UpdateSystem(id, map[string]any{"CreatedById": id, "LastModifiedById": id}) //nolint:errcheck // the row exists
+
+	s.seedLoginUsers() // users.go: the other login users of Options.Users
 }
 
 // Field builders. Labels follow Salesforce's describe output.

@@ -50,6 +50,10 @@ type Options struct {
 	JWTAudiences []string
 	// SeedFile is a JSON seed document ({"Account":[{...}]}) loaded at start.
 	SeedFile string
+	// Users are login users besides the integration user (users.go).
+	Users []LoginUser
+	// Idempotency tunes the UI API's Idempotency-Key handling (idempotency.go).
+	Idempotency IdempotencyOptions
 }
 
 // Defaults of a new org. They are not secrets: the org exists only on loopback.
@@ -73,6 +77,7 @@ type Server struct {
 	mux   *http.ServeMux
 
 	book *approvalBook // approval processes; serialises approval actions
+	idem *idempotency  // UI API Idempotency-Key responses (idempotency.go)
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -209,6 +214,7 @@ func (s *Server) routes() {
 	s.queryRoutes()      // query.go: query, queryAll, query locators
 	s.approvalRoutes()   // approvals.go: process/approvals
 	s.metadataRoutes()   // metadata.go: Metadata API createMetadata
+	s.uiAPIRoutes()      // uiapi.go: UI API records, with Idempotency-Key
 	s.adminRoutes()      // admin.go: fault injection, counters, reset, seed
 }
 
