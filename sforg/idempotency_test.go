@@ -293,16 +293,10 @@ func TestIdempotencyOversizeAnswerNotStored(t *testing.T) {
 func TestIdempotencyKeysArePerUser(t *testing.T) {
 	second := sforg.LoginUser{Username: "second@sforg.local", Password: "second-password"}
 	o := newOrg(t, sforg.Options{Users: []sforg.LoginUser{second}})
-	form := passwordForm(o.Server)
-	form.Set("username", second.Username)
-	form.Set("password", second.Password+sforg.DefaultSecurityToken)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	postForm(t, o.Server, form, "", "").json(t, &tok)
+	token, _ := loginAs(t, o.Server, second)
 	records := uiV + "/ui-api/records"
 	mine := o.ui(t, "POST", records, keyA, newAccount("Acme"))
-	theirs := sendHeader(t, "POST", o.URL+records, tok.AccessToken, http.Header{"Idempotency-Key": {keyA}}, newAccount("Acme"))
+	theirs := sendHeader(t, "POST", o.URL+records, token, http.Header{"Idempotency-Key": {keyA}}, newAccount("Acme"))
 	if mine.status != http.StatusCreated || theirs.status != http.StatusCreated {
 		t.Fatalf("got %d and %d, want 201 twice", mine.status, theirs.status)
 	}

@@ -80,15 +80,7 @@ type uiRecordInput struct {
 
 // uiCreate answers POST /ui-api/records: 201 and the new Record.
 func (s *Server) uiCreate(w http.ResponseWriter, r *http.Request, c *call) {
-	body, ok := s.uiWriteBody(w, r, c)
-	if !ok {
-		return
-	}
-	s.idempotent(w, r, c, http.MethodPost, body, func(w http.ResponseWriter) {
-		in, ok := readRecordInput(w, body, http.MethodPost)
-		if !ok {
-			return
-		}
+	s.uiRecordWrite(w, r, c, http.MethodPost, func(w http.ResponseWriter, in *uiRecordInput) {
 		if in.APIName == nil || *in.APIName == "" {
 			writeFailure(w, fail(http.StatusBadRequest, "ILLEGAL_QUERY_PARAMETER_VALUE", "The apiName of the object is required to create a record."))
 			return
@@ -104,15 +96,7 @@ func (s *Server) uiCreate(w http.ResponseWriter, r *http.Request, c *call) {
 
 // uiUpdate answers PATCH /ui-api/records/{id}: 200 and the updated Record.
 func (s *Server) uiUpdate(w http.ResponseWriter, r *http.Request, c *call) {
-	body, ok := s.uiWriteBody(w, r, c)
-	if !ok {
-		return
-	}
-	s.idempotent(w, r, c, http.MethodPatch, body, func(w http.ResponseWriter) {
-		in, ok := readRecordInput(w, body, http.MethodPatch)
-		if !ok {
-			return
-		}
+	s.uiRecordWrite(w, r, c, http.MethodPatch, func(w http.ResponseWriter, in *uiRecordInput) {
 		o, id, f := s.uiRecordObject(r.PathValue("id"))
 		if f != nil {
 			writeFailure(w, f)
@@ -179,18 +163,23 @@ func (s *Server) uiGet(w http.ResponseWriter, r *http.Request, c *call) {
 	writeJSON(w, http.StatusOK, rec)
 }
 
-// uiWriteBody checks the version of a create or update and reads its body.
-func (s *Server) uiWriteBody(w http.ResponseWriter, r *http.Request, c *call) ([]byte, bool) {
+// uiRecordWrite checks the version of a create or update, reads its Record
+// Input and runs save with it under the request's Idempotency-Key.
+func (s *Server) uiRecordWrite(w http.ResponseWriter, r *http.Request, c *call, method string, save func(http.ResponseWriter, *uiRecordInput)) {
 	if !c.atLeast(uiAPIVersion) {
 		writeFailure(w, errNotFound)
-		return nil, false
+		return
 	}
 	body, f := readBody(r)
 	if f != nil {
 		writeFailure(w, f)
-		return nil, false
+		return
 	}
-	return body, true
+	s.idempotent(w, r, c, method, body, func(w http.ResponseWriter) {
+		if in, ok := readRecordInput(w, body, method); ok {
+			save(w, in)
+		}
+	})
 }
 
 // readRecordInput decodes a Record Input body, answering its errors itself.

@@ -434,23 +434,12 @@ func TestUIRecordDisplayValues(t *testing.T) {
 func TestSecondLoginUser(t *testing.T) {
 	second := sforg.LoginUser{Username: "second@sforg.local", Password: "second-password"}
 	o := newOrg(t, sforg.Options{Users: []sforg.LoginUser{second}})
-	form := passwordForm(o.Server)
-	form.Set("username", "SECOND@sforg.local")
-	form.Set("password", second.Password+sforg.DefaultSecurityToken)
-	res := postForm(t, o.Server, form, "", "")
-	if res.status != http.StatusOK {
-		t.Fatalf("login: got %d %s", res.status, res.body)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		ID          string `json:"id"`
-	}
-	res.json(t, &tok)
+	token, identity := loginAs(t, o.Server, sforg.LoginUser{Username: "SECOND@sforg.local", Password: second.Password})
 	ids := o.Store().FindBy("User", "Username", second.Username)
-	if len(ids) != 1 || !strings.HasSuffix(tok.ID, "/"+ids[0]) {
-		t.Fatalf("identity URL %q, users %v: want the second user's", tok.ID, ids)
+	if len(ids) != 1 || !strings.HasSuffix(identity, "/"+ids[0]) {
+		t.Fatalf("identity URL %q, users %v: want the second user's", identity, ids)
 	}
-	res = sendHeader(t, "POST", o.URL+uiV+"/ui-api/records", tok.AccessToken, nil, map[string]any{"apiName": "Account", "fields": map[string]any{"Name": "Theirs"}})
+	res := sendHeader(t, "POST", o.URL+uiV+"/ui-api/records", token, nil, map[string]any{"apiName": "Account", "fields": map[string]any{"Name": "Theirs"}})
 	if res.status != http.StatusCreated {
 		t.Fatalf("create: got %d %s", res.status, res.body)
 	}
@@ -464,6 +453,8 @@ func TestSecondLoginUser(t *testing.T) {
 		t.Errorf("Owner display: got %q, want %q", got, "second")
 	}
 
+	form := passwordForm(o.Server)
+	form.Set("username", second.Username)
 	form.Set("password", "wrong"+sforg.DefaultSecurityToken)
 	if res := postForm(t, o.Server, form, "", ""); res.status != http.StatusBadRequest {
 		t.Errorf("wrong password: got %d, want 400", res.status)
@@ -473,4 +464,23 @@ func TestSecondLoginUser(t *testing.T) {
 			t.Errorf("Start with Users %+v: got nil error", bad)
 		}
 	}
+}
+
+// loginAs logs a user of Options.Users in by the password flow and returns
+// its access token and identity URL.
+func loginAs(t *testing.T, s *sforg.Server, u sforg.LoginUser) (token, identity string) {
+	t.Helper()
+	form := passwordForm(s)
+	form.Set("username", u.Username)
+	form.Set("password", u.Password+sforg.DefaultSecurityToken)
+	res := postForm(t, s, form, "", "")
+	if res.status != http.StatusOK {
+		t.Fatalf("login as %s: got %d %s", u.Username, res.status, res.body)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		ID          string `json:"id"`
+	}
+	res.json(t, &tok)
+	return tok.AccessToken, tok.ID
 }

@@ -12,6 +12,7 @@ package sforg
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 )
 
@@ -25,6 +26,12 @@ type LoginUser struct {
 // without a username or password, or whose username is taken, is a
 // configuration error that Start reports.
 func (s *Server) seedLoginUsers() {
+	admin := s.store.UserID()
+	// New users take the integration user's locale settings.
+	_, locale, err := s.store.Get("User", admin, []string{"TimeZoneSidKey", "LocaleSidKey", "LanguageLocaleKey", "EmailEncodingKey"})
+	if err != nil {
+		panic(err) // seedSchema made the integration user
+	}
 	taken := map[string]bool{strings.ToLower(s.opts.Username): true}
 	for i, u := range s.opts.Users {
 		key := strings.ToLower(u.Username)
@@ -40,22 +47,13 @@ func (s *Server) seedLoginUsers() {
 		if !strings.Contains(email, "@") {
 			email = local + "@example.com"
 		}
-		id, err := s.store.InsertSystem("User", map[string]any{
-			"Username":          u.Username,
-			"LastName":          local,
-			"Email":             email,
-			"Alias":             truncateASCII(local, 8),
-			"CommunityNickname": local,
-			"IsActive":          true,
-			"TimeZoneSidKey":    "America/Los_Angeles",
-			"LocaleSidKey":      "en_US",
-			"LanguageLocaleKey": "en_US",
-			"EmailEncodingKey":  "UTF-8",
-		})
+		fields := map[string]any{"Username": u.Username, "LastName": local, "Email": email,
+			"Alias": truncateASCII(local, 8), "CommunityNickname": local, "IsActive": true}
+		maps.Copy(fields, locale)
+		id, err := s.store.InsertSystem("User", fields)
 		if err != nil {
 			panic(err) // a programming error: the User fields are fixed
 		}
-		admin := s.store.UserID()
 		s.store.UpdateSystem(id, map[string]any{"CreatedById": admin, "LastModifiedById": admin}) //nolint:errcheck // the row exists
 	}
 }
