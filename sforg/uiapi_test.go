@@ -287,6 +287,7 @@ func TestUIRecordErrors(t *testing.T) {
 		{"unknown field", "POST", records, map[string]any{"apiName": "Account", "fields": map[string]any{"Name": "x", "Nope": "y"}}, 400, "INVALID_FIELD", "No such column 'Nope' on sobject of type Account"},
 		{"method not allowed", "PUT", record, map[string]any{}, 405, "METHOD_NOT_ALLOWED", "HTTP Method 'PUT' not allowed. Allowed are HEAD,GET,PATCH,DELETE"},
 		{"no session", "GET", record + "?fields=Account.Name", nil, 401, "INVALID_SESSION_ID", "Session expired or invalid"},
+		{"retired version", "POST", "/services/data/v30.0/ui-api/records", map[string]any{"apiName": "Account", "fields": map[string]any{"Name": "x"}}, 410, "GONE", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
