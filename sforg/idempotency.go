@@ -2,8 +2,9 @@ package sforg
 
 // Idempotency-Key on UI API record writes (POST /ui-api/records, PATCH and
 // DELETE /ui-api/records/{id}), as Salesforce documents it ("Prevent Record
-// Duplication with Idempotent Record Writes" in the UI API guide; Beta in API
-// 56.0, Winter '23, and generally available since):
+// Duplication with Idempotent Record Writes" in the UI API guide; Beta from API
+// 56.0, Winter '23; the current guide has no Beta label, and the release that
+// made it generally available is [UNCONFIRMED]):
 //
 //   - the first write that carries a key runs and its answer is stored; a later
 //     request to the same resource with the same key gets the stored answer
