@@ -172,6 +172,7 @@ func (s *Server) Reset() error {
 	seeds := append([][]byte(nil), s.seeds...)
 	s.ctl.Unlock()
 
+	s.idem.reset() // idempotency.go: stored responses name records that are gone
 	s.store.reset()
 	s.seedSchema()
 	s.seedApprovals() // approvals.go: the defined processes get their ProcessDefinition rows back

@@ -96,6 +96,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		extra tokenResponse
 		grant string
 	)
+	var userID string // the integration user unless the password flow names another (users.go)
 	switch form.Get("grant_type") {
 	case "password":
 		if !s.checkClient(w, form.Get("client_id"), form.Get("client_secret")) {
@@ -111,7 +112,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		// "authentication failure"; only Login History says "Username-Password
 		// Flow Disabled" (docs/salesforce-protocol.md §1.2). [UNCONFIRMED]
 		// whether the client id and secret are checked before the block, as here.
-		if s.opts.BlockPasswordFlow || !s.checkPassword(user, pass) {
+		var ok bool
+		if userID, ok = s.passwordLogin(user, pass); s.opts.BlockPasswordFlow || !ok {
 			writeOAuthError(w, "invalid_grant", "authentication failure")
 			return
 		}
@@ -146,7 +148,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, "unsupported_grant_type", "grant type not supported")
 		return
 	}
-	userID := s.store.UserID()
+	if userID == "" {
+		userID = s.store.UserID()
+	}
 	base := s.baseURL(r)
 	id := base + "/id/" + OrgID + "/" + userID
 	issued := strconv.FormatInt(s.opts.Now().UnixMilli(), 10)

@@ -73,6 +73,12 @@ const (
 	// subrequests count and fault under their own routes, as top-level requests.
 	RouteComposite     = "composite"      // GET|POST .../composite
 	RouteCompositeTree = "composite-tree" // POST .../composite/tree/{Name}
+
+	// UI API records (uiapi.go).
+	RouteUIRecordCreate = "uiapi-record-create" // POST .../ui-api/records
+	RouteUIRecordGet    = "uiapi-record-get"    // GET .../ui-api/records/{Id}
+	RouteUIRecordUpdate = "uiapi-record-update" // PATCH .../ui-api/records/{Id}
+	RouteUIRecordDelete = "uiapi-record-delete" // DELETE .../ui-api/records/{Id}
 	// Routes served by query.go, approvals.go and metadata.go pass their own
 	// names: "query", "approvals", "metadata".
 )

@@ -54,6 +54,23 @@ func (r response) errorCode(t *testing.T) string {
 // send makes one request; body may be nil, a string or a value to encode as JSON.
 func send(t *testing.T, method, rawURL, token string, body any) response {
 	t.Helper()
+	return sendHeader(t, method, rawURL, token, nil, body)
+}
+
+// sendHeader is send with extra request headers.
+func sendHeader(t *testing.T, method, rawURL, token string, header http.Header, body any) response {
+	t.Helper()
+	res, err := trySend(t, http.DefaultClient, method, rawURL, token, header, body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, rawURL, err)
+	}
+	return res
+}
+
+// trySend is sendHeader through client, returning the error of a request
+// that got no answer.
+func trySend(t *testing.T, client *http.Client, method, rawURL, token string, header http.Header, body any) (response, error) {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -76,16 +93,19 @@ func send(t *testing.T, method, rawURL, token string, body any) response {
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := http.DefaultClient.Do(req)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, rawURL, err)
+		return response{}, err
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
 	if err != nil {
-		t.Fatal(err)
+		return response{}, err
 	}
-	return response{status: res.StatusCode, header: res.Header, body: data}
+	return response{status: res.StatusCode, header: res.Header, body: data}, nil
 }
 
 // postForm posts a form to the token endpoint.

@@ -19,14 +19,23 @@ const maxBody = 50 << 20
 // JSON_PARSER_ERROR "Unexpected character ('x' (code 120)): ... at [line:1,
 // column:N]", where N is Jackson's column (one past the offending character).
 func decodeJSON(r *http.Request, v any) *Failure {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		return fail(http.StatusBadRequest, "JSON_PARSER_ERROR", "Unexpected end-of-input: %v", err)
-	}
-	if len(body) > maxBody {
-		return fail(http.StatusRequestEntityTooLarge, "JSON_PARSER_ERROR", "request body too large")
+	body, f := readBody(r)
+	if f != nil {
+		return f
 	}
 	return decodeJSONBytes(body, v)
+}
+
+// readBody reads a REST request body of at most maxBody bytes.
+func readBody(r *http.Request) ([]byte, *Failure) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, fail(http.StatusBadRequest, "JSON_PARSER_ERROR", "Unexpected end-of-input: %v", err)
+	}
+	if len(body) > maxBody {
+		return nil, fail(http.StatusRequestEntityTooLarge, "JSON_PARSER_ERROR", "request body too large")
+	}
+	return body, nil
 }
 
 func decodeJSONBytes(body []byte, v any) *Failure {

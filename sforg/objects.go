@@ -45,6 +45,8 @@ func (s *Server) seedSchema() {
 	s.store.UpdateSystem(id, map[string]any{"CreatedById": id, "LastModifiedById": id}) //nolint:errcheck // the row exists
 	// The org's own row (org.go).
 	s.seedOrganization()
+
+	s.seedLoginUsers() // users.go: the other login users of Options.Users
 }
 
 // Field builders. Labels follow Salesforce's describe output.

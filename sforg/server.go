@@ -61,6 +61,10 @@ type Options struct {
 	// SOAP login result's sandbox flag and the JWT audience
 	// https://test.salesforce.com instead of https://login.salesforce.com.
 	Sandbox bool
+	// Users are login users besides the integration user (users.go).
+	Users []LoginUser
+	// Idempotency tunes the UI API's Idempotency-Key handling (idempotency.go).
+	Idempotency IdempotencyOptions
 }
 
 // Defaults of a new org. They are not secrets: the org exists only on loopback.
@@ -85,6 +89,7 @@ type Server struct {
 	mux   *http.ServeMux
 
 	book *approvalBook // approval processes; serialises approval actions
+	idem *idempotency  // UI API Idempotency-Key responses (idempotency.go)
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -231,6 +236,7 @@ func (s *Server) routes() {
 	s.queryRoutes()      // query.go: query, queryAll, query locators
 	s.approvalRoutes()   // approvals.go: process/approvals
 	s.metadataRoutes()   // metadata.go: Metadata API createMetadata
+	s.uiAPIRoutes()      // uiapi.go: UI API records, with Idempotency-Key
 	s.adminRoutes()      // admin.go: fault injection, counters, reset, seed
 	s.resourceRoutes()   // resources.go: recent, layouts, list views, process rules; revoke.go
 	s.unknownRoutes()    // routes.go: every other path, in the shape of its API

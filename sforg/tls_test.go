@@ -103,7 +103,7 @@ func tryDoContext(t *testing.T, ctx context.Context, client *http.Client, method
 
 // freshClient trusts the org's CA and opens a new connection for every
 // request, so that every request goes through a TLS handshake.
-func freshClient(t *testing.T, s *sforg.Server) *http.Client {
+func freshTLSClient(t *testing.T, s *sforg.Server) *http.Client {
 	t.Helper()
 	tr := &http.Transport{TLSClientConfig: s.ClientTLSConfig(), DisableKeepAlives: true}
 	t.Cleanup(tr.CloseIdleConnections)
@@ -231,7 +231,7 @@ func TestTLSFaults(t *testing.T) {
 				s, token = o.Server, o.token
 			} else {
 				s, token = startTLSOrg(t, sforg.Options{})
-				client = freshClient(t, s)
+				client = freshTLSClient(t, s)
 			}
 			tt.fault.Times = 1
 			if err := s.Inject(tt.fault); err != nil {
@@ -280,7 +280,7 @@ func TestHandshakeFaultScope(t *testing.T) {
 	if res := tlsDo(t, s.Client(), http.MethodGet, s.URL+"/services/data/v45.0/limits", token, "", ""); res.status != http.StatusOK {
 		t.Errorf("kept-alive connection: got %d, want 200", res.status)
 	}
-	fresh := freshClient(t, s)
+	fresh := freshTLSClient(t, s)
 	for i := range 2 {
 		if _, err := tryDo(t, fresh, http.MethodGet, s.URL+"/services/data/v45.0/limits", token, "", ""); !errors.Is(err, syscall.ECONNRESET) {
 			t.Errorf("new connection %d: got %v, want ECONNRESET", i+1, err)
