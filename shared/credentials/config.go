@@ -7,7 +7,9 @@
 package credentials
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
@@ -60,10 +62,17 @@ var Keys = []string{
 // (docs/salesforce-protocol.md §1.2, §1.5); the client credentials and JWT bearer
 // flows are the ones that keep working.
 const (
-	FlowPassword          = "password"           // OAuth 2.0 username-password, the default
+	FlowPassword          = "password"           // OAuth 2.0 username-password
 	FlowSOAP              = "soap"               // SOAP login()
 	FlowClientCredentials = "client_credentials" // OAuth 2.0 client credentials, as the connected app's run-as user
 	FlowJWT               = "jwt"                // OAuth 2.0 JWT bearer, an assertion signed with the private key
+
+	// FlowAuto, the default, picks the flow from what the configuration holds:
+	// a private key, the JWT bearer flow; else a username (and its password),
+	// the username-password flow; else a client id and secret, the client
+	// credentials flow (what an External Client App gives). SOAP is never
+	// picked: it must be named.
+	FlowAuto = "auto"
 )
 
 // flowKeys lists the keys each flow cannot work without. An empty security token
@@ -92,9 +101,14 @@ type Config struct {
 	LoginURL      string // OAuth token endpoint, e.g. https://login.salesforce.com/services/oauth2/token
 	SOAPLoginURL  string // e.g. https://login.salesforce.com/services/Soap/c/45.0
 	Version       string // API version without the "v", e.g. "45.0"
-	AuthFlow      string // FlowPassword when empty
+	AuthFlow      string // a concrete flow once built (FlowAuto is resolved)
 	PrivateKey    string `json:"-"` // PEM RSA key of the JWT bearer flow
 	JWTAudience   string // aud of the JWT assertion; see Audience
+
+	// Revision is the secret's version (Secrets Manager's VersionId), "" for
+	// fixed values. Not a secret: sessions and remembered rejections belong
+	// to one revision.
+	Revision string
 
 	// Extra holds the other SALESFORCE_* keys of a secret (for settings added
 	// later), so they reach the client without a change here. Their values are
@@ -161,8 +175,11 @@ func (c Config) Validate(flow string) error {
 }
 
 func (c *Config) problems(flow string) []string {
-	if flow == "" {
-		flow = FlowPassword
+	if flow == "" || flow == FlowAuto {
+		if flow = c.autoFlow(); flow == "" {
+			return []string{fmt.Sprintf("%s %s cannot pick a flow: set %s (jwt), %s and %s (password), or %s and %s (client_credentials)",
+				KeyAuthFlow, FlowAuto, KeyPrivateKey, KeyUsername, KeyPassword, KeyClientID, KeyClientSecret)}
+		}
 	}
 	required, ok := flowKeys[flow]
 	if !ok {
@@ -202,8 +219,46 @@ func (c *Config) problems(flow string) []string {
 	return problems
 }
 
-// Flows returns the names of the authentication flows, sorted.
-func Flows() []string { return flowNames() }
+// Flows returns the names of the authentication flows, sorted, FlowAuto
+// included.
+func Flows() []string { return append(flowNames(), FlowAuto) }
+
+// autoFlow is the flow FlowAuto picks for c, or "" when c holds none of the
+// three sets of keys.
+func (c *Config) autoFlow() string {
+	switch {
+	case c.PrivateKey != "":
+		return FlowJWT
+	case c.Username != "":
+		return FlowPassword
+	case c.ClientID != "" && c.ClientSecret != "":
+		return FlowClientCredentials
+	}
+	return ""
+}
+
+// Fingerprint is a SHA-256 of every value of the configuration, secrets
+// included, to tell whether a reloaded configuration differs from one
+// Salesforce rejected. It stays in memory: never log, store or send it.
+func (c Config) Fingerprint() [32]byte {
+	h := sha256.New()
+	write := func(s string) {
+		h.Write([]byte(strconv.Itoa(len(s))))
+		h.Write([]byte{':'})
+		h.Write([]byte(s))
+	}
+	for _, f := range fields {
+		write(*f.get(&c))
+	}
+	write(strconv.FormatBool(c.tokenSet))
+	for _, k := range slices.Sorted(maps.Keys(c.Extra)) {
+		write(k)
+		write(c.Extra[k])
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
+}
 
 func flowNames() []string {
 	names := make([]string, 0, len(flowKeys))

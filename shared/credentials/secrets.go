@@ -66,7 +66,9 @@ func (s *SecretSource) Load(ctx context.Context) (Config, error) {
 		return Config{}, faults.New(faults.MissingToken,
 			"secret %q has no SecretString (a binary secret is not supported)", s.secretID)
 	}
-	return parseSecret(s.secretID, *out.SecretString, s.DefaultFlow)
+	c, err := parseSecret(s.secretID, *out.SecretString, s.DefaultFlow)
+	c.Revision = aws.ToString(out.VersionId)
+	return c, err
 }
 
 // parseSecret turns a SecretString into a validated Config.

@@ -36,8 +36,12 @@ func build(lookup lookupFunc, defaultFlow string) (Config, []string) {
 	if c.AuthFlow == "" {
 		c.AuthFlow = strings.ToLower(strings.TrimSpace(defaultFlow))
 	}
-	if c.AuthFlow == "" {
-		c.AuthFlow = FlowPassword
+	if c.AuthFlow == "" || c.AuthFlow == FlowAuto {
+		if flow := c.autoFlow(); flow != "" {
+			c.AuthFlow = flow
+		} else {
+			c.AuthFlow = FlowAuto // problems says what is missing
+		}
 	}
 	if c.Version != "" {
 		if v, err := NormalizeVersion(c.Version); err == nil {

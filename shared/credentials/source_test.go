@@ -52,7 +52,7 @@ func TestStatic(t *testing.T) {
 			}
 		}},
 		{name: "nothing set", edit: func(m map[string]string) { clear(m) },
-			wantErr: []string{KeyClientID, KeyClientSecret, KeyUsername, KeyPassword, KeySecurityToken, KeyLoginURL, KeyVersion}},
+			wantErr: []string{KeyAuthFlow, "auto", KeyPrivateKey, KeyUsername, KeyPassword, KeyClientID, KeyClientSecret}},
 		{name: "missing password", edit: func(m map[string]string) { delete(m, KeyPassword) }, wantErr: []string{KeyPassword}},
 		{name: "empty token is allowed", edit: func(m map[string]string) { m[KeySecurityToken] = "" },
 			want: func(t *testing.T, c Config) {
@@ -155,6 +155,7 @@ func TestParseSecret(t *testing.T) {
 			m["rotatedAt"] = 1700000000
 			m["SALESFORCE_FUTURE_SECRET"] = testExtraSecret
 			m[KeyPrivateKey] = testPrivateKey
+			m[KeyAuthFlow] = FlowPassword // a key alone would make auto pick jwt
 		}), want: func(t *testing.T, c Config) {
 			if len(c.Extra) != 1 || c.Extra["SALESFORCE_FUTURE_SECRET"] != testExtraSecret {
 				t.Errorf("got extra keys %v, want only SALESFORCE_FUTURE_SECRET", c.extraKeys())

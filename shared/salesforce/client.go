@@ -36,6 +36,9 @@ type Options struct {
 	// 1h). Salesforce returns no expires_in; sessions time out after 2h idle by
 	// default, so an hour stays on the safe side.
 	TokenTTL time.Duration
+	// LoginCooldown is how long credentials Salesforce rejected are not tried
+	// again, unless they change (default session.DefaultCooldown).
+	LoginCooldown time.Duration
 
 	// Transport tunes the attempts, the breaker and the connections.
 	Transport transport.Options
@@ -101,7 +104,7 @@ type Client struct {
 func New(o Options) *Client {
 	o = o.withDefaults()
 	tr := transport.New(o.Transport)
-	var src session.Source = session.NewLogin(o.Credentials, tr, o.Logger, o.Now)
+	var src session.Source = session.NewLogin(o.Credentials, tr, session.LoginOptions{Logger: o.Logger, Now: o.Now, Cooldown: o.LoginCooldown})
 	if o.Share != nil {
 		src = o.Share(src)
 	}

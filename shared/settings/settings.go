@@ -19,6 +19,7 @@ import (
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce"
+	"github.com/sfconnect/connector/shared/salesforce/session"
 	"github.com/sfconnect/connector/shared/salesforce/transport"
 )
 
@@ -28,6 +29,7 @@ const (
 	SecretTTL            = "SALESFORCE_SECRET_TTL"
 	SessionTable         = "SALESFORCE_SESSION_TABLE"
 	TokenTTL             = "SALESFORCE_TOKEN_TTL"
+	LoginCooldown        = "SALESFORCE_LOGIN_COOLDOWN"
 	Timeout              = "SALESFORCE_TIMEOUT"
 	MaxAttempts          = "SALESFORCE_MAX_ATTEMPTS"
 	RetryBaseDelay       = "SALESFORCE_RETRY_BASE_DELAY"
@@ -103,8 +105,10 @@ var Table = []Setting{
 	cred(credentials.KeyVersion, "the API version, `45.0` or `v45.0` (31.0 or later)"),
 	cred(credentials.KeyPrivateKey, "the PEM RSA private key that signs the JWT bearer assertion (`jwt`)"),
 	cred(credentials.KeyJWTAudience, "the assertion's audience (`jwt`); default from the token URL"),
-	{Name: credentials.KeyAuthFlow, Default: credentials.FlowPassword, Parse: strings.Join(credentials.Flows(), " \\| "),
-		Doc:  "the login flow (see [Authentication](#authentication)); in the secret, or in the environment as the default of a secret without it",
+	{Name: credentials.KeyAuthFlow, Default: credentials.FlowAuto, Parse: strings.Join(credentials.Flows(), " \\| "),
+		Doc: "the login flow (see [Authentication](#authentication)); `auto` picks it from what the secret holds: a private key `jwt`, " +
+			"a username and password `password`, only a client id and secret `client_credentials`; in the secret, or in the " +
+			"environment as the default of a secret without it",
 		code: faults.MissingToken, set: flow},
 	{Name: SecretID, Default: "—", Parse: "name or ARN", code: faults.MissingToken,
 		Doc: "the Secrets Manager secret holding the credentials; unset: read them from the environment (local runs)",
@@ -116,6 +120,9 @@ var Table = []Setting{
 		set: func(s *Settings, v string) error { s.SessionTable = v; return nil }},
 	tuning(TokenTTL, salesforce.DefaultTokenTTL, "how long a session is reused before logging in again (Salesforce returns no expiry; its default idle timeout is 2 h)",
 		func(s *Settings) *time.Duration { return &s.Client.TokenTTL }),
+	{Name: LoginCooldown, Default: short(session.DefaultCooldown), Parse: "duration", code: faults.MissingToken,
+		Doc: "how long credentials Salesforce rejected are not tried again unless they change (each failed login counts towards the user's lockout)",
+		set: duration(func(s *Settings) *time.Duration { return &s.Client.LoginCooldown })},
 	tuning(Timeout, transport.DefaultTimeout, "per HTTP attempt", func(s *Settings) *time.Duration { return &s.Client.Transport.Timeout }),
 	{Name: MaxAttempts, Default: strconv.Itoa(transport.DefaultMaxAttempts), Parse: "count", code: faults.UnknownError,
 		Doc: "attempts per request, the first included", set: count(func(s *Settings, n int) { s.Client.Transport.MaxAttempts = n })},

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -65,37 +66,127 @@ type Credentials interface {
 }
 
 // Login is the Source at the bottom of the chain: it logs in with the flow the
-// configuration names, every time it is asked.
+// configuration names. It remembers a rejection: the same configuration is not
+// tried again for LoginOptions.Cooldown, since every failed login counts
+// towards the user's lockout.
 type Login struct {
-	creds Credentials
-	send  func(ctx context.Context, req transport.Request) (*transport.Response, error)
-	log   *slog.Logger
-	now   func() time.Time
+	creds    Credentials
+	send     func(ctx context.Context, req transport.Request) (*transport.Response, error)
+	log      *slog.Logger
+	now      func() time.Time
+	cooldown time.Duration
+
+	mu       sync.Mutex
+	refused  *refusal        // the last rejection, while it is remembered
+	warnedOf map[string]bool // flows whose retirement has been logged
 }
 
+// refusal is a configuration Salesforce rejected, and the error it gave.
+type refusal struct {
+	fingerprint [32]byte
+	err         error
+	until       time.Time
+}
+
+// LoginOptions tunes a Login. Zero values take the defaults noted.
+type LoginOptions struct {
+	Logger *slog.Logger     // default slog.Default()
+	Now    func() time.Time // the clock of IssuedAt, JWT assertions and the cool-down (default time.Now)
+	// Cooldown is how long a rejected configuration is not tried again
+	// (default DefaultCooldown); a changed configuration is tried at once.
+	Cooldown time.Duration
+}
+
+// DefaultCooldown is how long a rejected configuration waits before its next
+// login: Salesforce locks a user out after 3 to 10 failed logins (the org's
+// password policy), and a fan-out of fresh environments would reach that in
+// seconds.
+const DefaultCooldown = 5 * time.Minute
+
 // NewLogin returns a Login that loads its configuration from creds and sends
-// through tr. now is the clock of IssuedAt and of JWT assertions.
-func NewLogin(creds Credentials, tr *transport.Client, log *slog.Logger, now func() time.Time) *Login {
-	return &Login{creds: creds, send: tr.Send, log: log, now: now}
+// through tr.
+func NewLogin(creds Credentials, tr *transport.Client, o LoginOptions) *Login {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Cooldown <= 0 {
+		o.Cooldown = DefaultCooldown
+	}
+	return &Login{creds: creds, send: tr.Send, log: o.Logger, now: o.Now, cooldown: o.Cooldown, warnedOf: map[string]bool{}}
 }
 
 // Token logs in. When Salesforce rejects the credentials they may just have
-// been rotated: the cached configuration is dropped, loaded again and tried
-// once more before giving up with MISSING_TOKEN.
+// been rotated: the cached configuration is dropped and loaded again, and
+// tried once more only if it changed; otherwise, and after a second
+// rejection, the rejection is remembered for the cool-down and MISSING_TOKEN
+// is returned without another login until it ends or the configuration
+// changes.
 func (l *Login) Token(ctx context.Context) (*Token, error) {
-	return l.loginWithRetry(ctx)
+	cfg, err := l.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.remembered(cfg); err != nil {
+		return nil, err
+	}
+	t, rej, err := l.loginWith(ctx, cfg)
+	if err != nil || rej == nil {
+		return t, err
+	}
+	l.log.Warn("salesforce rejected the login; loading the credentials again", "error", rej.code)
+	l.creds.Invalidate()
+	fresh, err := l.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if fresh.Fingerprint() == cfg.Fingerprint() {
+		return nil, l.remember(cfg, rej, "Salesforce rejected the login")
+	}
+	t, rej, err = l.loginWith(ctx, fresh)
+	if err != nil || rej == nil {
+		return t, err
+	}
+	return nil, l.remember(fresh, rej, "Salesforce rejected the login, also with freshly loaded credentials")
+}
+
+// remembered returns the remembered rejection of cfg, or nil.
+func (l *Login) remembered(cfg credentials.Config) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if r := l.refused; r != nil && r.fingerprint == cfg.Fingerprint() && l.now().Before(r.until) {
+		return r.err
+	}
+	return nil
+}
+
+// remember keeps the rejection of cfg for the cool-down and returns its error.
+func (l *Login) remember(cfg credentials.Config, rej *rejection, what string) error {
+	until := l.now().Add(l.cooldown)
+	err := faults.New(faults.MissingToken, "%s: %s%s; these credentials are not tried again before %s (SALESFORCE_LOGIN_COOLDOWN) unless they change",
+		what, rej, rej.hint(), until.UTC().Format(time.RFC3339))
+	l.mu.Lock()
+	l.refused = &refusal{fingerprint: cfg.Fingerprint(), err: err, until: until}
+	l.mu.Unlock()
+	return err
 }
 
 // Invalidate does nothing: a login gives a new session every time.
 func (l *Login) Invalidate(*Token) {}
 
-// Identity hashes the flow, the login endpoint, the username and the client id
-// of the current configuration.
+// Identity hashes the flow, the login endpoint, the username, the client id
+// and the revision of the current configuration.
 func (l *Login) Identity(ctx context.Context) (Identity, error) {
 	cfg, err := l.load(ctx)
 	if err != nil {
 		return Identity{}, err
 	}
+	return identityOf(cfg)
+}
+
+func identityOf(cfg credentials.Config) (Identity, error) {
 	version, err := credentials.NormalizeVersion(cfg.Version)
 	if err != nil {
 		return Identity{}, err
@@ -104,7 +195,7 @@ func (l *Login) Identity(ctx context.Context) (Identity, error) {
 	if cfg.AuthFlow == credentials.FlowSOAP {
 		endpoint = cfg.SOAPLoginURL
 	}
-	return Identity{Key: hash(cfg.AuthFlow, endpoint, cfg.Username, cfg.ClientID), Version: version}, nil
+	return Identity{Key: hash(cfg.AuthFlow, endpoint, cfg.Username, cfg.ClientID, cfg.Revision), Version: version}, nil
 }
 
 // hash is a SHA-256 of parts, each prefixed by its length, so that the key
@@ -126,20 +217,6 @@ func (l *Login) load(ctx context.Context) (credentials.Config, error) {
 	return l.creds.Load(ctx) // already a faults error
 }
 
-func (l *Login) loginWithRetry(ctx context.Context) (*Token, error) {
-	t, rej, err := l.loginWithLoaded(ctx)
-	if err != nil || rej == nil {
-		return t, err
-	}
-	l.log.Warn("salesforce rejected the login; loading the credentials again", "error", rej.code)
-	l.creds.Invalidate()
-	t, rej, err = l.loginWithLoaded(ctx)
-	if err != nil || rej == nil {
-		return t, err
-	}
-	return nil, faults.New(faults.MissingToken, "Salesforce rejected the login, also with freshly loaded credentials: %s%s", rej, rej.hint())
-}
-
 // rejectionHints says where to look when Salesforce's description points at the
 // org's or the connected app's setup rather than only at a wrong value. Keys are
 // "flow|description" in lower case; "|description" holds for every flow.
@@ -157,30 +234,37 @@ var rejectionHints = map[string]string{
 		" and that the app uses digital signatures",
 	"|expired authorization code":         "the assertion had expired when Salesforce read it: check the clock",
 	"|no client credentials user enabled": "enable the client credentials flow on the connected app and set its run-as user",
+	// SOAP faults are matched by their code: login() disabled in the org, or
+	// not served by the API version.
+	credentials.FlowSOAP + "|invalid_operation": "SOAP API login() is disabled in this org or gone from this API version " +
+		"(65.0 and later), and it is retired for every version in Summer '27: move to the client_credentials or jwt flow",
 }
 
 // hint returns " (what to check)" for a known rejection, or "".
 func (r *rejection) hint() string {
-	d := strings.ToLower(r.description)
-	if h, ok := rejectionHints[r.flow+"|"+d]; ok {
-		return " (" + h + ")"
-	}
-	if h, ok := rejectionHints["|"+d]; ok {
-		return " (" + h + ")"
+	for _, k := range []string{r.flow + "|" + strings.ToLower(r.description), "|" + strings.ToLower(r.description), r.flow + "|" + strings.ToLower(r.code)} {
+		if h, ok := rejectionHints[k]; ok {
+			return " (" + h + ")"
+		}
 	}
 	return ""
 }
 
-func (l *Login) loginWithLoaded(ctx context.Context) (*Token, *rejection, error) {
-	cfg, err := l.load(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
+// retiring names the flows Salesforce is retiring, and when.
+var retiring = map[string]string{
+	credentials.FlowPassword: "the OAuth username-password flow is blocked by default in orgs created since Summer '23 " +
+		"and retired for connected apps on 2027-02-20",
+	credentials.FlowSOAP: "SOAP API login() is gone from API 65.0 and retired for every version in Summer '27",
+}
+
+// loginWith logs in once with cfg.
+func (l *Login) loginWith(ctx context.Context, cfg credentials.Config) (*Token, *rejection, error) {
 	flowName := cfg.AuthFlow
 	flow, ok := loginFlows[flowName]
 	if !ok {
 		return nil, nil, faults.New(faults.MissingToken, "%s %q is not one of %s", credentials.KeyAuthFlow, flowName, strings.Join(credentials.Flows(), ", "))
 	}
+	l.warnRetiring(flowName)
 	transport.CountLogin(ctx)
 	t, rej, err := flow(l, ctx, cfg)
 	if rej != nil {
@@ -189,9 +273,29 @@ func (l *Login) loginWithLoaded(ctx context.Context) (*Token, *rejection, error)
 		rej.flow = flowName
 	}
 	if t != nil {
+		if id, err := identityOf(cfg); err == nil {
+			t.Identity = id.Key
+		}
 		l.log.Info("salesforce login", "flow", flowName, "instance", t.InstanceURL)
 	}
 	return t, rej, err
+}
+
+// warnRetiring logs, once per execution environment, that flow is being
+// retired and what to move to.
+func (l *Login) warnRetiring(flow string) {
+	when, ok := retiring[flow]
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	first := !l.warnedOf[flow]
+	l.warnedOf[flow] = true
+	l.mu.Unlock()
+	if first {
+		l.log.Warn("salesforce login flow is being retired: move to client_credentials or jwt (see README, Authentication)",
+			"flow", flow, "retirement", when)
+	}
 }
 
 // passwordLogin is the OAuth 2.0 username-password flow (docs/salesforce-protocol.md §1.1).
@@ -362,16 +466,17 @@ func wsdlLetter(raw string) string {
 	return ""
 }
 
-// instanceOf keeps the scheme and host of an instance or server URL. Plain http
-// is refused off loopback (see allowedURL): a login answer pointing there would
-// send the session in clear, so no session is kept from it.
+// instanceOf keeps the scheme and host of an instance or server URL. It must
+// be on one of Salesforce's own domains over https, or on a loopback host (the
+// local emulator): the access token and every record go there, so a login
+// answer naming any other host is refused and no session is kept from it.
 func instanceOf(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "", err
 	}
-	if !transport.AllowedURL(raw) {
-		return "", faults.New(faults.UnknownError, "not an https URL (plain http only to a loopback host)")
+	if !transport.SalesforceURL(raw) {
+		return "", faults.New(faults.UnknownError, "not an https URL on a Salesforce domain")
 	}
 	return u.Scheme + "://" + u.Host, nil
 }

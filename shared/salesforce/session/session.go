@@ -23,13 +23,16 @@ type Token struct {
 	InstanceURL string    // scheme://host of the org
 	Version     string    // API version without the "v", e.g. "45.0"
 	IssuedAt    time.Time // by the client's clock, for the TTL
+	Identity    string    // the Identity.Key of the configuration that logged in
 }
 
 // Identity is whom a Source logs in as, and where: the sessions it gives
 // belong to it.
 type Identity struct {
-	// Key is a hash of the flow, the login endpoint, the username and the
-	// client id: it names the identity without holding any of them.
+	// Key is a hash of the flow, the login endpoint, the username, the client
+	// id and the configuration's revision (the secret's version): it names the
+	// identity without holding any of them. A session made for one key is
+	// never used for another.
 	Key string
 	// Version is the API version the sessions are used with.
 	Version string
@@ -79,16 +82,27 @@ func (c *Cache) Cached() *Token {
 	return nil
 }
 
-// Token returns the cached session, or obtains one from next once for all the
-// callers waiting at that moment, under a context that keeps the first
-// caller's values (its counts) but not its cancellation, bounded by the
-// budget: one caller giving up does not fail the others.
+// Token returns the cached session while it belongs to the identity the
+// configuration names now, or obtains one from next once for all the callers
+// waiting at that moment, under a context that keeps the first caller's
+// values (its counts) but not its cancellation, bounded by the budget: one
+// caller giving up does not fail the others.
+//
+// A changed identity (the secret now names another org, user or app) drops
+// the session at once rather than at the end of its TTL. When the identity
+// cannot be read (the secret store is down), a cached session is used as it
+// is: it was valid for the last identity read.
 func (c *Cache) Token(ctx context.Context) (*Token, error) {
 	if t := c.Cached(); t != nil {
-		return t, nil
+		id, err := c.next.Identity(ctx)
+		if err != nil || id.Key == t.Identity {
+			return t, nil
+		}
+		c.drop(t)
 	}
 	ch := c.group.DoChan("login", func() (any, error) {
-		// A login that finished just before this one started already did the work.
+		// A login that finished just before this one started already did the
+		// work (when the identity changed, drop() took the old session out).
 		if t := c.Cached(); t != nil {
 			return t, nil
 		}
@@ -111,6 +125,15 @@ func (c *Cache) Token(ctx context.Context) (*Token, error) {
 		return r.Val.(*Token), nil
 	case <-ctx.Done():
 		return nil, transport.Stopped(ctx, "waiting for the Salesforce login")
+	}
+}
+
+// drop forgets t if it is still the cached session.
+func (c *Cache) drop(t *Token) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tok == t {
+		c.tok = nil
 	}
 }
 

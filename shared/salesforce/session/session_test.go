@@ -42,7 +42,7 @@ func TestLoginIdentity(t *testing.T) {
 		return got
 	}
 	first := id(base)
-	if first.Version != "45.0" || first.Key != hash("password", base.LoginURL, "u@example.com", "3MVG9") {
+	if first.Version != "45.0" || first.Key != hash("password", base.LoginURL, "u@example.com", "3MVG9", "") {
 		t.Errorf("got %+v, want version 45.0 and the hash of flow, token URL, user and client id", first)
 	}
 	for name, edit := range map[string]func(*credentials.Config){
@@ -50,6 +50,7 @@ func TestLoginIdentity(t *testing.T) {
 		"client id": func(c *credentials.Config) { c.ClientID = "3MVG8" },
 		"login URL": func(c *credentials.Config) { c.LoginURL = "https://other.my.salesforce.com/services/oauth2/token" },
 		"flow":      func(c *credentials.Config) { c.AuthFlow = credentials.FlowSOAP },
+		"revision":  func(c *credentials.Config) { c.Revision = "v2" },
 	} {
 		cfg := base
 		edit(&cfg)
@@ -59,7 +60,7 @@ func TestLoginIdentity(t *testing.T) {
 	}
 	if soap := base; true {
 		soap.AuthFlow = credentials.FlowSOAP
-		if id(soap).Key != hash("soap", base.SOAPLoginURL, "u@example.com", "3MVG9") {
+		if id(soap).Key != hash("soap", base.SOAPLoginURL, "u@example.com", "3MVG9", "") {
 			t.Errorf("the SOAP flow's identity must name the SOAP login URL")
 		}
 	}

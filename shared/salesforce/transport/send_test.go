@@ -41,3 +41,30 @@ func TestAllowedURL(t *testing.T) {
 		}
 	}
 }
+
+func TestSalesforceURL(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"https://acme.my.salesforce.com":              true,
+		"https://acme--uat.sandbox.my.salesforce.com": true,
+		"https://na1.salesforce.com":                  true,
+		"https://ACME.MY.SALESFORCE.COM.":             true,
+		"https://acme.my.salesforce.mil":              true,
+		"https://acme.my.sfcrmproducts.cn":            true,
+		"https://acme.my.site.com":                    true,
+		"http://127.0.0.1:8080":                       true,
+		"https://localhost:8443":                      true,
+		"https://[::1]:8443":                          true,
+		"http://acme.my.salesforce.com":               false,
+		"https://salesforce.com.attacker.example":     false,
+		"https://attacker-salesforce.com":             false,
+		"https://evil.example/services/data":          false,
+		"https://10.0.0.5":                            false,
+		"https://user:pass@acme.my.salesforce.com":    false,
+		"https://acme.my.salesforce.com@evil.example": false,
+		"/services/data/v45.0":                        false,
+	} {
+		if got := SalesforceURL(raw); got != want {
+			t.Errorf("SalesforceURL(%q): got %v, want %v", raw, got, want)
+		}
+	}
+}
