@@ -23,10 +23,18 @@ type Query struct {
 // Path is a dotted field reference as written, such as Account.Owner.Name.
 type Path struct {
 	Parts []string
-	Pos   int // byte offset of the first part
+	Pos   int // byte offset of the first part (of the date function when Func is set)
+
+	Func    string // a date function applied to the field (CALENDAR_YEAR, DAY_ONLY...), or "" (zone.go)
+	Convert bool   // the field is wrapped in convertTimezone() inside Func
 }
 
-func (p Path) String() string { return strings.Join(p.Parts, ".") }
+func (p Path) String() string {
+	if p.Func != "" {
+		return funcString(p.Func, p.Convert, strings.Join(p.Parts, "."))
+	}
+	return strings.Join(p.Parts, ".")
+}
 
 // Item is one element of the SELECT list.
 type Item struct {
@@ -360,6 +368,8 @@ func (p *parser) item(sub bool) (Item, *Error) {
 				it.Alias = p.next().text
 			}
 			return it, nil
+		case dateFuncs[name]:
+			return p.dateItem()
 		}
 		p.next()
 		return Item{}, unexpected(p.q, p.peek())
@@ -372,6 +382,14 @@ func (p *parser) item(sub bool) (Item, *Error) {
 }
 
 func (p *parser) path() (Path, *Error) {
+	if p.atDateFunc() {
+		return p.datePath()
+	}
+	return p.fieldPath()
+}
+
+// fieldPath parses a dotted field reference.
+func (p *parser) fieldPath() (Path, *Error) {
 	t := p.next()
 	if t.kind != tIdent || isClauseWord(t) {
 		return Path{}, unexpected(p.q, t)

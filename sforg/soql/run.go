@@ -25,6 +25,7 @@ func Run(src Source, query string, all bool) (*Result, error) {
 	if c, ok := src.(Clock); ok {
 		now = c.Now()
 	}
+	now = now.In(location(src)) // relative dates are the running user's (zone.go)
 	res, err := execute(src, stmt, all, now)
 	if err != nil {
 		return nil, err
@@ -78,8 +79,8 @@ func compilePlan(env *filterEnv, stmt *Query, child bool) (*plan, *Error) {
 
 	aggregate := len(stmt.GroupBy) > 0
 	for _, it := range stmt.Items {
-		if it.Func != "" && !it.Count {
-			aggregate = true
+		if it.Func != "" && !it.Count || it.Path.Func != "" {
+			aggregate = true // a date function in SELECT needs GROUP BY, as an aggregate does [UNCONFIRMED]
 		}
 	}
 	switch {
