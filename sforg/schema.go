@@ -27,6 +27,9 @@ type Field struct {
 	ChildRelationship  string // for references: the parent's name for the children, e.g. "Contacts"
 	Custom             bool   // a custom (__c) field
 	Precision, Scale   int    // for numbers: digits in all and after the point (describe)
+
+	CompoundField    string   // the compound (address, location) field this one is a component of (address.go)
+	ReferenceTargets []string // a polymorphic reference: the objects it may point at (activities.go)
 }
 
 // Object describes one sObject type.

@@ -228,6 +228,7 @@ func (s *Store) insertLocked(o *Object, clean map[string]any) string {
 	if o.derive != nil {
 		o.derive(r.fields)
 	}
+	s.derived(o, r.fields)
 	s.rows[id] = r
 	s.order[o.Name] = append(s.order[o.Name], r)
 	return id
@@ -316,6 +317,7 @@ func (s *Store) apply(r *row, clean map[string]any) {
 	if r.object.derive != nil {
 		r.object.derive(r.fields)
 	}
+	s.derived(r.object, r.fields)
 }
 
 // UpdateSystem changes fields of any record without REST checks.

@@ -44,6 +44,9 @@ func compileAggregate(env *filterEnv, stmt *Query) (*aggPlan, *Error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := compoundRefusal(q, g.Pos, col, "grouped"); err != nil {
+			return nil, err
+		}
 		a.groups = append(a.groups, col)
 	}
 	groupOf := func(col *column) int {

@@ -64,6 +64,9 @@ func (e *filterEnv) comparison(c *Cmp) (pred, *Error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := compoundRefusal(e.q, c.Field.Pos, col, "filtered"); err != nil {
+		return nil, err
+	}
 	get := col.get
 	switch {
 	case c.Sub != nil:

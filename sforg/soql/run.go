@@ -120,6 +120,9 @@ func compilePlan(env *filterEnv, stmt *Query, child bool) (*plan, *Error) {
 			if err != nil {
 				return nil, err
 			}
+			if err := compoundRefusal(q, o.Path.Pos, col, "sorted"); err != nil {
+				return nil, err
+			}
 			p.order = append(p.order, newOrderKey(col.kind, o, col.get))
 		}
 	}
