@@ -116,9 +116,11 @@ func appendCompound(b []byte, base string, m map[string]any) []byte {
 
 // derived recomputes what the platform keeps from other fields after every
 // insert and update, once the object's own derive has run: compound fields,
-// and the fields of activities (activities.go). The caller holds the write lock.
-func (s *Store) derived(o *Object, fields map[string]any) {
+// and the fields of activities (activities.go). changed holds the values the
+// write set. The caller holds the write lock.
+func (s *Store) derived(o *Object, fields, changed map[string]any) {
 	deriveCompounds(o, fields)
+	s.deriveActivity(o, fields, changed)
 }
 
 // withComponents expands a custom field defined by metadata into the fields it

@@ -252,6 +252,7 @@ func describeField(o *Object, f *Field) fieldDescribe {
 			d.ReferenceTo = []string{f.ReferenceTo}
 		} else {
 			d.PolymorphicForeignKey = true
+			d.ReferenceTo = append(d.ReferenceTo, f.ReferenceTargets...)
 		}
 		if f.RelationshipName != "" {
 			rel := f.RelationshipName
@@ -297,6 +298,7 @@ func (s *Server) describe(w http.ResponseWriter, r *http.Request, c *call) {
 			children = append(children, cr)
 		}
 	}
+	children = append(children, activityDescribeChildren(o.Name)...)
 	e := entry(o, c.base)
 	e.URLs["layouts"] = c.base + "/sobjects/" + o.Name + "/describe/layouts"
 	writeJSON(w, http.StatusOK, map[string]any{

@@ -324,7 +324,7 @@ func standardObjects() []*Object {
 	)
 	step.ReadOnly = true
 
-	return []*Object{account, contact, lead, opportunity, kase, user, definition, instance, workitem, step}
+	return append([]*Object{account, contact, lead, opportunity, kase, user, definition, instance, workitem, step}, activityObjects()...)
 }
 
 func unique(f *Field) *Field     { f.Unique = true; return f }

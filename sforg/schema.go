@@ -48,6 +48,11 @@ type Object struct {
 	// derive recomputes read-only fields from the others (compound Name,
 	// IsClosed...) after every insert and update; nil for most objects.
 	derive func(fields map[string]any)
+
+	// view computes the rows of an object the platform derives from others
+	// (ActivityHistory, OpenActivity: activities.go), queryable only in
+	// subqueries; nil for stored objects. The caller holds the read lock.
+	view func(s *Store, all bool) []map[string]any
 }
 
 // Field finds a field case-insensitively.
@@ -65,7 +70,7 @@ func (o *Object) index() {
 }
 
 func (o *Object) info() soql.ObjectInfo {
-	info := soql.ObjectInfo{Name: o.Name, Fields: make(map[string]soql.FieldInfo, len(o.Fields))}
+	info := soql.ObjectInfo{Name: o.Name, Fields: make(map[string]soql.FieldInfo, len(o.Fields)), SubqueryOnly: o.view != nil}
 	for _, f := range o.Fields {
 		info.Fields[strings.ToLower(f.Name)] = soql.FieldInfo{Name: f.Name, Type: f.Type, ReferenceTo: f.ReferenceTo, RelationshipName: f.RelationshipName}
 	}

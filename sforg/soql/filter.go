@@ -329,6 +329,9 @@ func (e *filterEnv) semiJoin(outer *column, sub *Query) (func(any) bool, *Error)
 	if !ok {
 		return nil, invalidType(e.q, sub.objectTok)
 	}
+	if obj.SubqueryOnly {
+		return nil, notQueryable(obj)
+	}
 	inner := &filterEnv{scope: &scope{src: e.src, q: e.q, obj: obj, alias: sub.Alias}, now: e.now, all: e.all}
 	if len(sub.Items) != 1 || sub.Items[0].Func != "" || sub.Items[0].Sub != nil || sub.Items[0].Fields != "" {
 		return nil, syntaxError(e.q, sub.Items[0].Pos, "unexpected token: '"+firstWord(e.q, sub.Items[0].Pos)+"'")

@@ -63,6 +63,9 @@ func execute(src Source, stmt *Query, all bool, now time.Time) (*Result, *Error)
 	if !ok {
 		return nil, invalidType(stmt.text, stmt.objectTok)
 	}
+	if obj.SubqueryOnly {
+		return nil, notQueryable(obj)
+	}
 	env := &filterEnv{scope: &scope{src: src, q: stmt.text, obj: obj, alias: stmt.Alias}, now: now, all: all}
 	p, err := compilePlan(env, stmt, false)
 	if err != nil {
