@@ -209,6 +209,7 @@ func (s *Server) routes() {
 	s.queryRoutes()      // query.go: query, queryAll, query locators
 	s.approvalRoutes()   // approvals.go: process/approvals
 	s.metadataRoutes()   // metadata.go: Metadata API createMetadata
+	s.historyRoutes()    // history.go: get deleted, get updated
 	s.adminRoutes()      // admin.go: fault injection, counters, reset, seed
 }
 
