@@ -210,6 +210,7 @@ func (s *Server) routes() {
 	s.approvalRoutes()   // approvals.go: process/approvals
 	s.metadataRoutes()   // metadata.go: Metadata API createMetadata
 	s.historyRoutes()    // history.go: get deleted, get updated
+	s.searchRoutes()     // search.go: SOSL search, parameterizedSearch
 	s.adminRoutes()      // admin.go: fault injection, counters, reset, seed
 }
 
