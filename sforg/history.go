@@ -25,10 +25,10 @@ import (
 //   - a start more than 30 days before the day of the call fails with
 //     INVALID_REPLICATION_DATE;
 //   - more than 600,000 ids fail with EXCEEDED_ID_LIMIT;
-//   - latestDateCovered is never after end; here it is the earlier of end and
-//     the current minute, since the emulator has no transaction in flight, and
-//     the window is [start, latestDateCovered), so that the next call may start
-//     at latestDateCovered and neither miss nor repeat a change;
+//   - the window is [start, end); latestDateCovered is never after end, and
+//     since the emulator has no transaction in flight it is the earlier of end
+//     and the current minute (a next call starting there repeats the changes
+//     of that minute, and misses none);
 //   - deleted records stay in the delete log for 15 days; older ones are
 //     purged (not returned), and earliestDateAvailable is the deletedDate of
 //     the newest purged one, to the minute, or the org's creation when none is.
@@ -71,12 +71,12 @@ func (s *Server) getDeleted(w http.ResponseWriter, r *http.Request, c *call) {
 	if !ok {
 		return
 	}
-	start, covered, f := s.replicationWindow(r)
+	start, end, covered, f := s.replicationWindow(r)
 	if f != nil {
 		writeFailure(w, f)
 		return
 	}
-	deleted, earliest := s.store.deletedBetween(o, start, covered)
+	deleted, earliest := s.store.deletedBetween(o, start, end)
 	if len(deleted) > maxReplicationIDs {
 		writeFailure(w, errTooManyIDs)
 		return
@@ -93,12 +93,12 @@ func (s *Server) getUpdated(w http.ResponseWriter, r *http.Request, c *call) {
 	if !ok {
 		return
 	}
-	start, covered, f := s.replicationWindow(r)
+	start, end, covered, f := s.replicationWindow(r)
 	if f != nil {
 		writeFailure(w, f)
 		return
 	}
-	ids := s.store.updatedBetween(o, start, covered)
+	ids := s.store.updatedBetween(o, start, end)
 	if len(ids) > maxReplicationIDs {
 		writeFailure(w, errTooManyIDs)
 		return
@@ -111,35 +111,35 @@ func (s *Server) getUpdated(w http.ResponseWriter, r *http.Request, c *call) {
 
 var errTooManyIDs = fail(http.StatusBadRequest, "EXCEEDED_ID_LIMIT", "More than 600,000 ids match: choose start and end dates closer together")
 
-// replicationWindow reads and checks ?start= and ?end= and returns the window
-// [start, latestDateCovered), both to the minute.
-func (s *Server) replicationWindow(r *http.Request) (start, covered time.Time, f *Failure) {
+// replicationWindow reads and checks ?start= and ?end= and returns them to the
+// minute, with the latestDateCovered of the answer.
+func (s *Server) replicationWindow(r *http.Request) (start, end, covered time.Time, f *Failure) {
 	q := r.URL.Query()
 	var bounds [2]time.Time
 	for i, name := range []string{"start", "end"} {
 		v := strings.TrimSpace(q.Get(name))
 		if v == "" {
-			return start, covered, fail(http.StatusBadRequest, "MISSING_ARGUMENT", "%s was not specified", name)
+			return start, end, covered, fail(http.StatusBadRequest, "MISSING_ARGUMENT", "%s was not specified", name)
 		}
 		t, ok := parseTime(v, false)
 		if !ok {
-			return start, covered, fail(http.StatusBadRequest, "INVALID_REPLICATION_DATE", "%s is not a valid dateTime: %s", name, v)
+			return start, end, covered, fail(http.StatusBadRequest, "INVALID_REPLICATION_DATE", "%s is not a valid dateTime: %s", name, v)
 		}
 		bounds[i] = t.UTC().Truncate(time.Minute)
 	}
-	start, end := bounds[0], bounds[1]
+	start, end = bounds[0], bounds[1]
 	if end.Sub(start) < time.Minute {
-		return start, covered, fail(http.StatusBadRequest, "INVALID_REPLICATION_DATE", "startDate must be at least one minute greater than endDate")
+		return start, end, covered, fail(http.StatusBadRequest, "INVALID_REPLICATION_DATE", "startDate must be at least one minute greater than endDate")
 	}
 	now := s.opts.Now().UTC()
 	if start.Before(now.Truncate(24 * time.Hour).Add(-replicationWindow)) {
-		return start, covered, fail(http.StatusBadRequest, "INVALID_REPLICATION_DATE", "startDate cannot be more than 30 days ago")
+		return start, end, covered, fail(http.StatusBadRequest, "INVALID_REPLICATION_DATE", "startDate cannot be more than 30 days ago")
 	}
 	covered = now.Truncate(time.Minute)
 	if end.Before(covered) {
 		covered = end
 	}
-	return start, covered, nil
+	return start, end, covered, nil
 }
 
 // stamp formats a time as Salesforce writes dateTimes in JSON.

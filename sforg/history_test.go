@@ -3,6 +3,7 @@ package sforg_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,6 +81,18 @@ func TestGetUpdated(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a change of the current minute is returned, and covered again next time", func(t *testing.T) {
+		fourth := h.create(t, "Account", map[string]any{"Name": "fourth"}) // 12:05:30
+		res := h.window(t, "updated", "Account", "2024-05-01T12:05:00Z", "2024-05-01T12:07:00Z")
+		var got struct {
+			IDs               []string `json:"ids"`
+			LatestDateCovered string   `json:"latestDateCovered"`
+		}
+		res.json(t, &got)
+		if !jsonEqual(got.IDs, []string{fourth}) || got.LatestDateCovered != "2024-05-01T12:05:00.000+0000" {
+			t.Errorf("got %d %s, want [%s] covered to 12:05", res.status, res.body, fourth)
+		}
+	})
 }
 
 func TestGetDeleted(t *testing.T) {
@@ -181,5 +194,35 @@ func TestReplicationRoutes(t *testing.T) {
 	}
 	if res := h.window(t, "updated", "Account", "2024-05-01T12:00:00Z", "2024-05-01T13:00:00Z"); res.header.Get("Sforce-Limit-Info") == "" {
 		t.Error("no Sforce-Limit-Info")
+	}
+}
+
+// TestDroppedTaskCreateShowsInGetUpdated drops the answer of a Task create
+// after it committed: the client sees no answer, and get updated (the way a
+// sync tool finds out) lists the task.
+func TestDroppedTaskCreateShowsInGetUpdated(t *testing.T) {
+	h := newHistoryOrg(t)
+	if err := h.Inject(sforg.Fault{Route: sforg.RouteCreate, Kind: sforg.FaultDropAfter, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, h.URL+"/services/data/v45.0/sobjects/Task/", strings.NewReader(`{"Subject":"Call back"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+h.token)
+	req.Header.Set("Content-Type", "application/json")
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("got status %d, want the connection dropped", res.StatusCode)
+	}
+	h.clock.Advance(time.Minute)
+	res := h.window(t, "updated", "Task", "2024-05-01T12:00:00Z", "2024-05-01T13:00:00Z")
+	var got struct{ IDs []string }
+	res.json(t, &got)
+	if res.status != http.StatusOK || len(got.IDs) != 1 {
+		t.Fatalf("got %d %s, want the one task", res.status, res.body)
+	}
+	if task := h.do(t, http.MethodGet, "/services/data/v45.0/sobjects/Task/"+got.IDs[0], nil); !strings.Contains(string(task.body), `"Subject":"Call back"`) {
+		t.Errorf("the task: got %d %s", task.status, task.body)
 	}
 }
