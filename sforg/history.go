@@ -56,8 +56,8 @@ var maxReplicationIDs = 600000
 
 // historyRoutes registers get deleted and get updated.
 func (s *Server) historyRoutes() {
-	s.handle("/services/data/{version}/sobjects/{name}/deleted", s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteGetDeleted, s.getDeleted)}))
-	s.handle("/services/data/{version}/sobjects/{name}/updated", s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteGetUpdated, s.getUpdated)}))
+	s.handle("/services/data/{version}/sobjects/{name}/deleted", s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteGetDeleted, s.replication(s.getDeleted))}))
+	s.handle("/services/data/{version}/sobjects/{name}/updated", s.byMethod(map[string]http.HandlerFunc{"GET": s.api(RouteGetUpdated, s.replication(s.getUpdated))}))
 }
 
 // deletedRecord is one entry of deletedRecords.
@@ -66,47 +66,44 @@ type deletedRecord struct {
 	DeletedDate string `json:"deletedDate"`
 }
 
-func (s *Server) getDeleted(w http.ResponseWriter, r *http.Request, c *call) {
-	o, ok := s.object(w, r)
-	if !ok {
-		return
+// replication makes a get deleted or get updated handler: it resolves the
+// object and the window, answering their errors and EXCEEDED_ID_LIMIT itself;
+// answer returns the body and how many ids it holds.
+func (s *Server) replication(answer func(o *Object, start, end, covered time.Time) (any, int)) func(http.ResponseWriter, *http.Request, *call) {
+	return func(w http.ResponseWriter, r *http.Request, c *call) {
+		o, ok := s.object(w, r)
+		if !ok {
+			return
+		}
+		start, end, covered, f := s.replicationWindow(r)
+		if f != nil {
+			writeFailure(w, f)
+			return
+		}
+		body, n := answer(o, start, end, covered)
+		if n > maxReplicationIDs {
+			writeFailure(w, errTooManyIDs)
+			return
+		}
+		writeJSON(w, http.StatusOK, body)
 	}
-	start, end, covered, f := s.replicationWindow(r)
-	if f != nil {
-		writeFailure(w, f)
-		return
-	}
+}
+
+func (s *Server) getDeleted(o *Object, start, end, covered time.Time) (any, int) {
 	deleted, earliest := s.store.deletedBetween(o, start, end)
-	if len(deleted) > maxReplicationIDs {
-		writeFailure(w, errTooManyIDs)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
+	return struct {
 		DeletedRecords        []deletedRecord `json:"deletedRecords"`
 		EarliestDateAvailable string          `json:"earliestDateAvailable"`
 		LatestDateCovered     string          `json:"latestDateCovered"`
-	}{deleted, stamp(earliest), stamp(covered)})
+	}{deleted, stamp(earliest), stamp(covered)}, len(deleted)
 }
 
-func (s *Server) getUpdated(w http.ResponseWriter, r *http.Request, c *call) {
-	o, ok := s.object(w, r)
-	if !ok {
-		return
-	}
-	start, end, covered, f := s.replicationWindow(r)
-	if f != nil {
-		writeFailure(w, f)
-		return
-	}
+func (s *Server) getUpdated(o *Object, start, end, covered time.Time) (any, int) {
 	ids := s.store.updatedBetween(o, start, end)
-	if len(ids) > maxReplicationIDs {
-		writeFailure(w, errTooManyIDs)
-		return
-	}
-	writeJSON(w, http.StatusOK, struct {
+	return struct {
 		IDs               []string `json:"ids"`
 		LatestDateCovered string   `json:"latestDateCovered"`
-	}{ids, stamp(covered)})
+	}{ids, stamp(covered)}, len(ids)
 }
 
 var errTooManyIDs = fail(http.StatusBadRequest, "EXCEEDED_ID_LIMIT", "More than 600,000 ids match: choose start and end dates closer together")

@@ -238,63 +238,8 @@ func (p *parser) query(sub bool) (*Query, *Error) {
 			return nil, unexpected(p.q, t)
 		}
 	}
-	if p.acceptKw("WHERE") {
-		w, err := p.condition()
-		if err != nil {
-			return nil, err
-		}
-		stmt.Where = w
-	}
-	if p.acceptKw("WITH") {
-		// WITH SECURITY_ENFORCED, USER_MODE, SYSTEM_MODE: the emulator has one
-		// user who sees everything, so these change nothing.
-		if t := p.next(); t.kind != tIdent {
-			return nil, unexpected(p.q, t)
-		}
-	}
-	if p.acceptKw("GROUP") {
-		if err := p.expectKw("BY"); err != nil {
-			return nil, err
-		}
-		for {
-			path, err := p.path()
-			if err != nil {
-				return nil, err
-			}
-			stmt.GroupBy = append(stmt.GroupBy, path)
-			if !p.acceptPunct(",") {
-				break
-			}
-		}
-	}
-	if p.acceptKw("ORDER") {
-		if err := p.expectKw("BY"); err != nil {
-			return nil, err
-		}
-		for {
-			o, err := p.order()
-			if err != nil {
-				return nil, err
-			}
-			stmt.OrderBy = append(stmt.OrderBy, o)
-			if !p.acceptPunct(",") {
-				break
-			}
-		}
-	}
-	if p.acceptKw("LIMIT") {
-		n, err := p.count()
-		if err != nil {
-			return nil, err
-		}
-		stmt.Limit = n
-	}
-	if p.acceptKw("OFFSET") {
-		n, err := p.count()
-		if err != nil {
-			return nil, err
-		}
-		stmt.Offset = n
+	if err := p.clauses(stmt); err != nil {
+		return nil, err
 	}
 	if !sub && p.acceptKw("FOR") {
 		// FOR VIEW / REFERENCE / UPDATE only touch record locks and recent-item
@@ -305,6 +250,70 @@ func (p *parser) query(sub bool) (*Query, *Error) {
 		}
 	}
 	return stmt, nil
+}
+
+// clauses parses WHERE, WITH, GROUP BY, ORDER BY, LIMIT and OFFSET into stmt
+// (a SOSL RETURNING object takes them too: search.go).
+func (p *parser) clauses(stmt *Query) *Error {
+	if p.acceptKw("WHERE") {
+		w, err := p.condition()
+		if err != nil {
+			return err
+		}
+		stmt.Where = w
+	}
+	if p.acceptKw("WITH") {
+		// WITH SECURITY_ENFORCED, USER_MODE, SYSTEM_MODE: the emulator has one
+		// user who sees everything, so these change nothing.
+		if t := p.next(); t.kind != tIdent {
+			return unexpected(p.q, t)
+		}
+	}
+	if p.acceptKw("GROUP") {
+		if err := p.expectKw("BY"); err != nil {
+			return err
+		}
+		for {
+			path, err := p.path()
+			if err != nil {
+				return err
+			}
+			stmt.GroupBy = append(stmt.GroupBy, path)
+			if !p.acceptPunct(",") {
+				break
+			}
+		}
+	}
+	if p.acceptKw("ORDER") {
+		if err := p.expectKw("BY"); err != nil {
+			return err
+		}
+		for {
+			o, err := p.order()
+			if err != nil {
+				return err
+			}
+			stmt.OrderBy = append(stmt.OrderBy, o)
+			if !p.acceptPunct(",") {
+				break
+			}
+		}
+	}
+	if p.acceptKw("LIMIT") {
+		n, err := p.count()
+		if err != nil {
+			return err
+		}
+		stmt.Limit = n
+	}
+	if p.acceptKw("OFFSET") {
+		n, err := p.count()
+		if err != nil {
+			return err
+		}
+		stmt.Offset = n
+	}
+	return nil
 }
 
 // count reads the integer of LIMIT or OFFSET.

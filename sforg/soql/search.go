@@ -194,7 +194,7 @@ func words(text string, wild bool) []string {
 type termNode struct {
 	op     string // "", "AND", "OR", "NOT"
 	kids   []*termNode
-	phrase []string
+	phrase []func(word string) bool
 }
 
 // match reports whether a record's fields (each a list of words) satisfy the
@@ -221,8 +221,8 @@ func (n *termNode) match(doc [][]string) bool {
 	for _, field := range doc {
 		for i := 0; i+len(n.phrase) <= len(field); i++ {
 			ok := true
-			for j, pat := range n.phrase {
-				if !globMatch(pat, field[i+j]) {
+			for j, match := range n.phrase {
+				if !match(field[i+j]) {
 					ok = false
 					break
 				}
@@ -233,32 +233,6 @@ func (n *termNode) match(doc [][]string) bool {
 		}
 	}
 	return false
-}
-
-// globMatch matches a word against a pattern with * and ?.
-func globMatch(pattern, word string) bool {
-	p, w := []rune(pattern), []rune(word)
-	pi, wi, star, mark := 0, 0, -1, 0
-	for wi < len(w) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == w[wi]):
-			pi++
-			wi++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, wi
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			wi = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
 }
 
 // termToken is one lexeme of a search query.
@@ -425,12 +399,18 @@ func (tp *termParser) unary() (*termNode, *Error) {
 	case ")":
 		return nil, tp.bad()
 	}
-	phrase := words(strings.ToLower(t.text), true)
-	if len(phrase) == 0 {
+	patterns := words(strings.ToLower(t.text), true)
+	if len(patterns) == 0 {
 		// Only punctuation: it matches nothing a word could.
 		return &termNode{op: "OR"}, nil
 	}
-	return &termNode{phrase: phrase}, nil
+	n := &termNode{}
+	for _, pat := range patterns {
+		// A word holds only letters, digits and the wildcards, which LIKE
+		// spells % and _.
+		n.phrase = append(n.phrase, likeMatcher(strings.NewReplacer("*", "%", "?", "_").Replace(pat)))
+	}
+	return n, nil
 }
 
 // parseSearch parses a SOSL statement.
@@ -546,7 +526,8 @@ func (p *parser) searchClauses(st *searchStmt) *Error {
 }
 
 // returning parses one RETURNING object: Name [(fields [WHERE] [ORDER BY]
-// [LIMIT] [OFFSET])]. Without a field list it returns the Id.
+// [LIMIT] [OFFSET])], its clauses read as a SOQL query's (a GROUP BY fails
+// when the plan is compiled). Without a field list it returns the Id.
 func (p *parser) returning() (*Query, *Error) {
 	obj := p.next()
 	if obj.kind != tIdent || isClauseWord(obj) {
@@ -567,41 +548,8 @@ func (p *parser) returning() (*Query, *Error) {
 			break
 		}
 	}
-	if p.acceptKw("WHERE") {
-		w, err := p.condition()
-		if err != nil {
-			return nil, err
-		}
-		q.Where = w
-	}
-	if p.acceptKw("ORDER") {
-		if err := p.expectKw("BY"); err != nil {
-			return nil, err
-		}
-		for {
-			o, err := p.order()
-			if err != nil {
-				return nil, err
-			}
-			q.OrderBy = append(q.OrderBy, o)
-			if !p.acceptPunct(",") {
-				break
-			}
-		}
-	}
-	if p.acceptKw("LIMIT") {
-		n, err := p.count()
-		if err != nil {
-			return nil, err
-		}
-		q.Limit = n
-	}
-	if p.acceptKw("OFFSET") {
-		n, err := p.count()
-		if err != nil {
-			return nil, err
-		}
-		q.Offset = n
+	if err := p.clauses(q); err != nil {
+		return nil, err
 	}
 	if err := p.expectPunct(")"); err != nil {
 		return nil, err

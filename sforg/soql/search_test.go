@@ -1,7 +1,6 @@
 package soql
 
 import (
-	"errors"
 	"strings"
 	"testing"
 )
@@ -93,13 +92,7 @@ func TestSearchErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Search(searchOrg{newFakeOrg()}, tc.sosl)
-			var se *Error
-			if !errors.As(err, &se) {
-				t.Fatalf("got %v, want a *soql.Error", err)
-			}
-			if se.Code != tc.code || !strings.Contains(se.Message, tc.text) {
-				t.Errorf("got %s %q, want %s containing %q", se.Code, se.Message, tc.code, tc.text)
-			}
+			wantError(t, err, tc.code, tc.text)
 		})
 	}
 }

@@ -177,13 +177,19 @@ func TestDateFunctionErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Run(newZoneOrg(t, "2024-03-08T05:30:00Z", true), tc.query, false)
-			var qe *Error
-			if !errors.As(err, &qe) {
-				t.Fatalf("got %v, want a *soql.Error", err)
-			}
-			if qe.Code != tc.code || !strings.Contains(qe.Message, tc.text) {
-				t.Errorf("got %s %q, want %s containing %q", qe.Code, qe.Message, tc.code, tc.text)
-			}
+			wantError(t, err, tc.code, tc.text)
 		})
+	}
+}
+
+// wantError fails unless err is a *Error with code whose message holds text.
+func wantError(t *testing.T, err error, code, text string) {
+	t.Helper()
+	var qe *Error
+	if !errors.As(err, &qe) {
+		t.Fatalf("got %v, want a *soql.Error", err)
+	}
+	if qe.Code != code || !strings.Contains(qe.Message, text) {
+		t.Errorf("got %s %q, want %s containing %q", qe.Code, qe.Message, code, text)
 	}
 }
