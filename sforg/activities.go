@@ -102,11 +102,13 @@ func activityObjects() []*Object {
 		checkbox("IsPrivate", "Private", false),
 	)...)
 
-	view := func(name, label, plural string, rows func(s *Store, all bool) []map[string]any) *Object {
+	// An account's ActivityHistories and OpenActivities follow AccountId; the
+	// other parents' follow WhoId or WhatId (activityChildren).
+	view := func(name, label, plural, children string, rows func(s *Store, all bool) []map[string]any) *Object {
 		o := object(name, label, plural, "",
 			poly("WhoId", "Name ID", "Who", whoTargets),
 			poly("WhatId", "Related To ID", "What", whatTargets),
-			lookup("AccountId", "Account ID", "Account", "Account", ""),
+			lookup("AccountId", "Account ID", "Account", "Account", children),
 			nameField(text("Subject", "Subject", 255)),
 			checkbox("IsTask", "Task", false),
 			typed(soql.TypeDate, "ActivityDate", "Due Date Only", 0),
@@ -128,17 +130,17 @@ func activityObjects() []*Object {
 		o.view = rows
 		return o
 	}
-	history := view("ActivityHistory", "Activity History", "Activity Histories", func(s *Store, all bool) []map[string]any {
+	history := view("ActivityHistory", "Activity History", "Activity Histories", "ActivityHistories", func(s *Store, all bool) []map[string]any {
 		return s.activityRows(all, true)
 	})
-	open := view("OpenActivity", "Open Activity", "Open Activities", func(s *Store, all bool) []map[string]any {
+	open := view("OpenActivity", "Open Activity", "Open Activities", "OpenActivities", func(s *Store, all bool) []map[string]any {
 		return s.activityRows(all, false)
 	})
 	return []*Object{task, event, history, open}
 }
 
 // activityChildren are the child relationships of activities whose reference
-// is polymorphic (or, for an Account, the derived AccountId).
+// is polymorphic.
 var activityChildren = []struct {
 	child, field, name string
 	parents            []string
@@ -147,10 +149,8 @@ var activityChildren = []struct {
 	{"Task", "WhoId", "Tasks", whoTargets},
 	{"Event", "WhatId", "Events", whatTargets},
 	{"Event", "WhoId", "Events", whoTargets},
-	{"ActivityHistory", "AccountId", "ActivityHistories", []string{"Account"}},
 	{"ActivityHistory", "WhatId", "ActivityHistories", []string{"Opportunity", "Case"}},
 	{"ActivityHistory", "WhoId", "ActivityHistories", whoTargets},
-	{"OpenActivity", "AccountId", "OpenActivities", []string{"Account"}},
 	{"OpenActivity", "WhatId", "OpenActivities", []string{"Opportunity", "Case"}},
 	{"OpenActivity", "WhoId", "OpenActivities", whoTargets},
 }

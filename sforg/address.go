@@ -7,18 +7,18 @@ import (
 	"github.com/sfconnect/connector/sforg/soql"
 )
 
-// Compound fields (docs/salesforce-protocol.md §3, and Salesforce's
-// "Compound Fields" in the SOAP API guide): an address such as BillingAddress
-// groups BillingStreet, BillingCity, BillingState, BillingPostalCode,
-// BillingCountry, BillingLatitude, BillingLongitude and BillingGeocodeAccuracy;
-// a geolocation field Loc__c groups Loc__Latitude__s and Loc__Longitude__s.
-// The compound value is read-only (writes go to the components: a body naming
-// BillingAddress fails as any read-only field does), readable through GET and
-// SOQL since API 30.0 as one JSON object keyed city, country,
+// Compound fields (Salesforce's "Compound Fields" pages of the SOAP API
+// guide): an address such as BillingAddress groups BillingStreet, BillingCity,
+// BillingState, BillingPostalCode, BillingCountry, BillingLatitude,
+// BillingLongitude and BillingGeocodeAccuracy; a geolocation field Loc__c
+// groups Loc__Latitude__s and Loc__Longitude__s. The compound value is
+// read-only (writes go to the components), readable through GET and SOQL (API
+// 30.0 and later, all this org serves) as one JSON object keyed city, country,
 // geocodeAccuracy, latitude, longitude, postalCode, state, street (or
 // latitude, longitude), and null when every component is null. Describe types
 // it "address" or "location", and each component names it in
-// compoundFieldName.
+// compoundFieldName. [UNCONFIRMED] the error for a body that writes the
+// compound: the one every read-only field gets (INVALID_FIELD_FOR_INSERT_UPDATE).
 
 // geocodeAccuracies are the values of an address's GeocodeAccuracy.
 var geocodeAccuracies = []string{"Address", "NearAddress", "Block", "Street", "ExtendedZip", "Zip", "Neighborhood", "City", "County", "State", "Unknown"}

@@ -9,8 +9,8 @@ import (
 // Location is the running user's time zone (the integration user's
 // TimeZoneSidKey, America/Los_Angeles unless changed): SOQL computes relative
 // date literals and convertTimezone() in it, as Salesforce does for the user
-// who sends the query (docs/salesforce-protocol.md §4). The caller holds the
-// store's read lock.
+// who sends the query (the SOQL reference's date literal and convertTimezone()
+// pages). The caller holds the store's read lock.
 func (src source) Location() *time.Location {
 	r, ok := src.s.rows[src.s.userID]
 	if !ok {
