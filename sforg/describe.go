@@ -137,6 +137,7 @@ type fieldDescribe struct {
 	CalculatedFormula       *string         `json:"calculatedFormula"`
 	CascadeDelete           bool            `json:"cascadeDelete"`
 	CaseSensitive           bool            `json:"caseSensitive"`
+	CompoundFieldName       *string         `json:"compoundFieldName"`
 	ControllerName          *string         `json:"controllerName"`
 	Createable              bool            `json:"createable"`
 	Custom                  bool            `json:"custom"`
@@ -179,6 +180,7 @@ var soapTypes = map[string]string{
 	soql.TypeID: "tns:ID", soql.TypeReference: "tns:ID", soql.TypeBoolean: "xsd:boolean", soql.TypeInt: "xsd:int",
 	soql.TypeDouble: "xsd:double", soql.TypeCurrency: "xsd:double", soql.TypePercent: "xsd:double",
 	soql.TypeDate: "xsd:date", soql.TypeDateTime: "xsd:dateTime",
+	soql.TypeAddress: "urn:address", soql.TypeLocation: "urn:location",
 }
 
 // auditFields are filled by the platform on every insert.
@@ -228,6 +230,14 @@ func describeField(o *Object, f *Field) fieldDescribe {
 	if f.Type == soql.TypeBoolean && f.Default == nil {
 		d.DefaultValue = false
 	}
+	if f.CompoundField != "" {
+		d.CompoundFieldName = &f.CompoundField
+	}
+	if f.Type == soql.TypeAddress || f.Type == soql.TypeLocation {
+		// A compound field is read whole; filters, sorts and groups take its
+		// components (DISTANCE() on a location is not emulated).
+		d.Aggregatable, d.Filterable, d.Groupable, d.Sortable = false, false, false, false
+	}
 	if f.Type == soql.TypeBoolean {
 		d.Groupable = true
 	}
@@ -245,6 +255,7 @@ func describeField(o *Object, f *Field) fieldDescribe {
 			d.ReferenceTo = []string{f.ReferenceTo}
 		} else {
 			d.PolymorphicForeignKey = true
+			d.ReferenceTo = append(d.ReferenceTo, f.ReferenceTargets...)
 		}
 		if f.RelationshipName != "" {
 			rel := f.RelationshipName
@@ -290,6 +301,7 @@ func (s *Server) describe(w http.ResponseWriter, r *http.Request, c *call) {
 			children = append(children, cr)
 		}
 	}
+	children = append(children, activityDescribeChildren(o.Name)...)
 	e := entry(o, c.base)
 	e.URLs["layouts"] = c.base + "/sobjects/" + o.Name + "/describe/layouts"
 	writeJSON(w, http.StatusOK, map[string]any{

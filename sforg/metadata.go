@@ -390,9 +390,11 @@ func (s *Server) customObject(it *xmlNode) (*Object, []metadataError) {
 			errs = append(errs, missingField("nameField.type"))
 		case nameType != "Text" && nameType != "AutoNumber":
 			errs = append(errs, integrity("nameField.type", "The name field of a custom object must be of type Text or AutoNumber, not %s", nameType))
-		case nameType == "AutoNumber" && display == "":
-			errs = append(errs, missingField("nameField.displayFormat"))
 		}
+		// An AutoNumber name field without displayFormat is accepted: the
+		// CustomField reference lists displayFormat without saying it is
+		// required, and a real org accepted one. [UNCONFIRMED] the format
+		// Salesforce then uses; the bare number ("{0}") is assumed.
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -401,7 +403,7 @@ func (s *Server) customObject(it *xmlNode) (*Object, []metadataError) {
 		return nil, []metadataError{duplicateObject(fullName)}
 	}
 	o := NewCustomObject(fullName, label, plural, nameLabel, nameType)
-	if nameType == "AutoNumber" {
+	if nameType == "AutoNumber" && display != "" {
 		for _, f := range o.Fields {
 			if f.Name == "Name" {
 				f.AutoNumber = display
@@ -416,7 +418,7 @@ func (s *Server) customObject(it *xmlNode) (*Object, []metadataError) {
 		if hasField(o, f.Name) {
 			return nil, []metadataError{integrity("fields", "Duplicate field %s on %s", f.Name, fullName)}
 		}
-		o.Fields = append(o.Fields, f)
+		o.Fields = append(o.Fields, withComponents(f)...)
 	}
 	return o, nil
 }
@@ -495,6 +497,8 @@ func customField(n *xmlNode) (*Field, *metadataError) {
 		}
 		f.Type = map[string]string{"Number": soql.TypeDouble, "Currency": soql.TypeCurrency, "Percent": soql.TypePercent}[typ]
 		f.Precision, f.Scale = precision, scale
+	case "Location":
+		f.Type, f.Scale = soql.TypeLocation, scale // its components come from withComponents (address.go)
 	case "Picklist":
 		f.Type, f.Length = soql.TypePicklist, 255
 		if vs := n.child("valueSet"); vs != nil {

@@ -171,10 +171,9 @@ func TestCreateMetadataItemErrors(t *testing.T) {
 		{"no pluralLabel", `<met:metadata xsi:type="met:CustomObject"><met:fullName>NoPlural__c</met:fullName><met:label>X</met:label><met:nameField><met:label>N</met:label><met:type>Text</met:type></met:nameField></met:metadata>`, "REQUIRED_FIELD_MISSING", "", []string{"pluralLabel"}},
 		{"no nameField", `<met:metadata xsi:type="met:CustomObject"><met:fullName>NoName__c</met:fullName><met:label>X</met:label><met:pluralLabel>Xs</met:pluralLabel></met:metadata>`, "REQUIRED_FIELD_MISSING", "", []string{"nameField"}},
 		{"name field of type Number", strings.Replace(customObjectXML("Numbered__c", ""), "<met:type>Text</met:type>", "<met:type>Number</met:type>", 1), "FIELD_INTEGRITY_EXCEPTION", "", []string{"nameField.type"}},
-		{"auto number without format", strings.Replace(customObjectXML("Auto__c", ""), "<met:type>Text</met:type>", "<met:type>AutoNumber</met:type>", 1), "REQUIRED_FIELD_MISSING", "", []string{"nameField.displayFormat"}},
 		{"field without __c", customObjectXML("WithField__c", `<met:fields><met:fullName>Amount</met:fullName><met:label>A</met:label><met:type>Number</met:type><met:precision>5</met:precision></met:fields>`), "FIELD_INTEGRITY_EXCEPTION", "", nil},
 		{"text field without length", customObjectXML("WithText__c", `<met:fields><met:fullName>Code__c</met:fullName><met:label>Code</met:label><met:type>Text</met:type></met:fields>`), "FIELD_INTEGRITY_EXCEPTION", "", nil},
-		{"field type not emulated", customObjectXML("WithGeo__c", `<met:fields><met:fullName>Where__c</met:fullName><met:label>W</met:label><met:type>Location</met:type></met:fields>`), "INVALID_TYPE", "", nil},
+		{"field type not emulated", customObjectXML("WithTime__c", `<met:fields><met:fullName>When__c</met:fullName><met:label>W</met:label><met:type>Time</met:type></met:fields>`), "INVALID_TYPE", "", nil},
 		{"other metadata type", `<met:metadata xsi:type="met:CustomField"><met:fullName>Account.Foo__c</met:fullName></met:metadata>`, "INVALID_TYPE", "", nil},
 	}
 	for _, tt := range tests {

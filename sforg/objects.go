@@ -109,14 +109,16 @@ func object(name, label, plural, prefix string, fields ...*Field) *Object {
 	return &Object{Name: name, Label: label, LabelPlural: plural, KeyPrefix: prefix, Fields: all}
 }
 
+// address returns the components of an address and its compound field
+// (address.go).
 func address(prefix, label string) []*Field {
-	return []*Field{
+	return compoundAddress(prefix, label,
 		typed(soql.TypeTextArea, prefix+"Street", label+" Street", 255),
 		text(prefix+"City", label+" City", 40),
 		text(prefix+"State", label+" State/Province", 80),
 		text(prefix+"PostalCode", label+" Zip/Postal Code", 20),
 		text(prefix+"Country", label+" Country", 80),
-	}
+	)
 }
 
 var (
@@ -163,6 +165,7 @@ func standardObjects() []*Object {
 		picklist("Salutation", "Salutation", salutations...),
 		nameField(readOnly(text("Name", "Full Name", 121))),
 		address("Mailing", "Mailing"),
+		address("Other", "Other"),
 		typed(soql.TypePhone, "Phone", "Business Phone", 40),
 		typed(soql.TypePhone, "MobilePhone", "Mobile Phone", 40),
 		typed(soql.TypePhone, "Fax", "Business Fax", 40),
@@ -261,7 +264,7 @@ func standardObjects() []*Object {
 		fields["IsClosed"] = closed
 	}
 
-	user := object("User", "User", "Users", "005",
+	user := object("User", "User", "Users", "005", flatten(
 		required(unique(text("Username", "Username", 80))),
 		required(text("LastName", "Last Name", 80)),
 		text("FirstName", "First Name", 40),
@@ -279,7 +282,11 @@ func standardObjects() []*Object {
 		required(picklist("LocaleSidKey", "Locale", "en_US", "en_GB", "fr_FR", "de_DE")),
 		required(picklist("LanguageLocaleKey", "Language", "en_US", "fr", "de")),
 		required(picklist("EmailEncodingKey", "Email Encoding", "UTF-8", "ISO-8859-1")),
-	)
+		address("", ""),
+	)...)
+	for _, f := range user.Fields {
+		f.Label = strings.TrimSpace(f.Label) // as Lead's, User's address fields have plain labels
+	}
 	user.ReadOnly = true
 	user.derive = compoundName
 
@@ -321,7 +328,7 @@ func standardObjects() []*Object {
 	)
 	step.ReadOnly = true
 
-	return []*Object{account, contact, lead, opportunity, kase, user, definition, instance, workitem, step}
+	return append([]*Object{account, contact, lead, opportunity, kase, user, definition, instance, workitem, step}, activityObjects()...)
 }
 
 func unique(f *Field) *Field     { f.Unique = true; return f }

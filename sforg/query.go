@@ -308,6 +308,8 @@ func appendValue(b []byte, base string, v any) []byte {
 			return append(b, "null"...)
 		}
 		return appendPage(b, base, x.TotalSize, "", x.Records)
+	case map[string]any: // a compound field (address.go)
+		return appendCompound(b, base, x)
 	}
 	return append(b, "null"...)
 }

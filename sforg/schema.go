@@ -28,6 +28,9 @@ type Field struct {
 	ChildRelationship  string // for references: the parent's name for the children, e.g. "Contacts"
 	Custom             bool   // a custom (__c) field
 	Precision, Scale   int    // for numbers: digits in all and after the point (describe)
+
+	CompoundField    string   // the compound (address, location) field this one is a component of (address.go)
+	ReferenceTargets []string // a polymorphic reference: the objects it may point at (activities.go)
 }
 
 // Object describes one sObject type.
@@ -48,6 +51,10 @@ type Object struct {
 	derive func(fields map[string]any)
 
 	changed time.Time // when the definition last changed: If-Modified-Since on describe (conditional.go)
+	// view computes the rows of an object the platform derives from others
+	// (ActivityHistory, OpenActivity: activities.go), queryable only in
+	// subqueries; nil for stored objects. The caller holds the read lock.
+	view func(s *Store, all bool) []map[string]any
 }
 
 // Field finds a field case-insensitively.
@@ -65,7 +72,7 @@ func (o *Object) index() {
 }
 
 func (o *Object) info() soql.ObjectInfo {
-	info := soql.ObjectInfo{Name: o.Name, Fields: make(map[string]soql.FieldInfo, len(o.Fields))}
+	info := soql.ObjectInfo{Name: o.Name, Fields: make(map[string]soql.FieldInfo, len(o.Fields)), SubqueryOnly: o.view != nil}
 	for _, f := range o.Fields {
 		info.Fields[strings.ToLower(f.Name)] = soql.FieldInfo{Name: f.Name, Type: f.Type, ReferenceTo: f.ReferenceTo, RelationshipName: f.RelationshipName}
 	}

@@ -237,6 +237,8 @@ func (s *Server) routes() {
 	s.approvalRoutes()   // approvals.go: process/approvals
 	s.metadataRoutes()   // metadata.go: Metadata API createMetadata
 	s.uiAPIRoutes()      // uiapi.go: UI API records, with Idempotency-Key
+	s.historyRoutes()    // history.go: get deleted, get updated
+	s.searchRoutes()     // search.go: SOSL search, parameterizedSearch
 	s.adminRoutes()      // admin.go: fault injection, counters, reset, seed
 	s.resourceRoutes()   // resources.go: recent, layouts, list views, process rules; revoke.go
 	s.unknownRoutes()    // routes.go: every other path, in the shape of its API

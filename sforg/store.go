@@ -236,6 +236,7 @@ func (s *Store) insertRow(o *Object, id string, clean map[string]any) string {
 	if o.derive != nil {
 		o.derive(r.fields)
 	}
+	s.derived(o, r.fields, clean)
 	s.rows[id] = r
 	s.order[o.Name] = append(s.order[o.Name], r)
 	s.noteInsert(id)
@@ -326,6 +327,7 @@ func (s *Store) apply(r *row, clean map[string]any) {
 	if r.object.derive != nil {
 		r.object.derive(r.fields)
 	}
+	s.derived(r.object, r.fields, clean)
 }
 
 // UpdateSystem changes fields of any record without REST checks.
@@ -450,6 +452,9 @@ func (src source) Rows(object string, all bool) []map[string]any {
 	o, ok := src.s.objects[strings.ToLower(object)]
 	if !ok {
 		return nil
+	}
+	if o.view != nil {
+		return o.view(src.s, all)
 	}
 	rows := src.s.order[o.Name]
 	out := make([]map[string]any, 0, len(rows))
@@ -637,5 +642,5 @@ func (src source) ChildRelationships(object string) []soql.ChildRelationship {
 			}
 		}
 	}
-	return out
+	return append(out, activityRelationships(parent.Name)...)
 }

@@ -48,7 +48,7 @@ func (s *Store) validate(o *Object, fields map[string]any, insert bool, self str
 		}
 		if f.Type == soql.TypeReference && cv != nil {
 			r, ok := s.rows[cv.(string)]
-			if !ok || (f.ReferenceTo != "" && r.object.Name != f.ReferenceTo) {
+			if !ok || !refAccepts(f, r.object) {
 				return nil, failFields(http.StatusBadRequest, "MALFORMED_ID", []string{f.Name}, "%s: id value of incorrect type: %v", f.Label, v)
 			}
 		}

@@ -44,6 +44,9 @@ func compileAggregate(env *filterEnv, stmt *Query) (*aggPlan, *Error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := compoundRefusal(q, g.Pos, col, "grouped"); err != nil {
+			return nil, err
+		}
 		a.groups = append(a.groups, col)
 	}
 	groupOf := func(col *column) int {
@@ -77,6 +80,20 @@ func compileAggregate(env *filterEnv, stmt *Query) (*aggPlan, *Error) {
 
 	expr := 0
 	seen := map[string]bool{}
+	// alias names an expression (an aggregate or a date function): its alias,
+	// or expr0, expr1... in SELECT order.
+	alias := func(given string) (string, *Error) {
+		name := given
+		if name == "" {
+			name = "expr" + strconv.Itoa(expr)
+			expr++
+		}
+		if seen[strings.ToLower(name)] {
+			return "", plainError(CodeInvalidField, "duplicate alias: "+name)
+		}
+		seen[strings.ToLower(name)] = true
+		return name, nil
+	}
 	for _, it := range stmt.Items {
 		switch {
 		case it.Sub != nil || it.Fields != "" || it.Count:
@@ -86,15 +103,10 @@ func compileAggregate(env *filterEnv, stmt *Query) (*aggPlan, *Error) {
 			if err != nil {
 				return nil, err
 			}
-			name := it.Alias
-			if name == "" {
-				name = "expr" + strconv.Itoa(expr)
-				expr++
+			name, err := alias(it.Alias)
+			if err != nil {
+				return nil, err
 			}
-			if seen[strings.ToLower(name)] {
-				return nil, plainError(CodeInvalidField, "duplicate alias: "+name)
-			}
-			seen[strings.ToLower(name)] = true
 			a.out = append(a.out, aggOut{name: name, group: -1, fn: i})
 		default:
 			col, err := env.column(it.Path)
@@ -104,6 +116,14 @@ func compileAggregate(env *filterEnv, stmt *Query) (*aggPlan, *Error) {
 			g := groupOf(col)
 			if g < 0 {
 				return nil, posError(CodeMalformedQuery, q, it.Pos, "Field must be grouped or aggregated: "+col.field.Name)
+			}
+			if col.fn != "" { // a date function (zone.go)
+				name, err := alias(it.Alias)
+				if err != nil {
+					return nil, err
+				}
+				a.out = append(a.out, aggOut{name: name, group: g, fn: -1})
+				continue
 			}
 			if seen[strings.ToLower(col.field.Name)] {
 				return nil, plainError(CodeInvalidField, "duplicate field selected: "+col.name)

@@ -85,17 +85,17 @@ func storedDate(v any) (string, bool) {
 }
 
 // dateRange returns the half-open period [lo, hi) a relative date literal such as
-// TODAY or LAST_N_DAYS:7 stands for, in UTC (the emulator's only time zone).
-// Weeks start on Sunday and quarters are calendar quarters, as in a US-locale org
-// without custom fiscal years.
+// TODAY or LAST_N_DAYS:7 stands for, in now's time zone (the running user's,
+// zone.go): its bounds are local midnights. Weeks start on Sunday and quarters
+// are calendar quarters, as in a US-locale org without custom fiscal years.
 func dateRange(word string, n int, now time.Time) (lo, hi time.Time) {
-	now = now.UTC()
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	loc := now.Location()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	day := func(d int) time.Time { return today.AddDate(0, 0, d) }
 	week := today.AddDate(0, 0, -int(today.Weekday()))
-	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	quarter := time.Date(now.Year(), time.Month((int(now.Month())-1)/3*3+1), 1, 0, 0, 0, 0, time.UTC)
-	year := time.Date(now.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc)
+	quarter := time.Date(now.Year(), time.Month((int(now.Month())-1)/3*3+1), 1, 0, 0, 0, 0, loc)
+	year := time.Date(now.Year(), 1, 1, 0, 0, 0, 0, loc)
 	switch word {
 	case "YESTERDAY":
 		return day(-1), today

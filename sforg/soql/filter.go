@@ -64,6 +64,9 @@ func (e *filterEnv) comparison(c *Cmp) (pred, *Error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := compoundRefusal(e.q, c.Field.Pos, col, "filtered"); err != nil {
+		return nil, err
+	}
 	get := col.get
 	switch {
 	case c.Sub != nil:
@@ -325,6 +328,9 @@ func (e *filterEnv) semiJoin(outer *column, sub *Query) (func(any) bool, *Error)
 	obj, ok := e.src.Object(sub.Object)
 	if !ok {
 		return nil, invalidType(e.q, sub.objectTok)
+	}
+	if obj.SubqueryOnly {
+		return nil, notQueryable(obj)
 	}
 	inner := &filterEnv{scope: &scope{src: e.src, q: e.q, obj: obj, alias: sub.Alias}, now: e.now, all: e.all}
 	if len(sub.Items) != 1 || sub.Items[0].Func != "" || sub.Items[0].Sub != nil || sub.Items[0].Fields != "" {

@@ -23,10 +23,18 @@ type Query struct {
 // Path is a dotted field reference as written, such as Account.Owner.Name.
 type Path struct {
 	Parts []string
-	Pos   int // byte offset of the first part
+	Pos   int // byte offset of the first part (of the date function when Func is set)
+
+	Func    string // a date function applied to the field (CALENDAR_YEAR, DAY_ONLY...), or "" (zone.go)
+	Convert bool   // the field is wrapped in convertTimezone() inside Func
 }
 
-func (p Path) String() string { return strings.Join(p.Parts, ".") }
+func (p Path) String() string {
+	if p.Func != "" {
+		return funcString(p.Func, p.Convert, strings.Join(p.Parts, "."))
+	}
+	return strings.Join(p.Parts, ".")
+}
 
 // Item is one element of the SELECT list.
 type Item struct {
@@ -230,63 +238,8 @@ func (p *parser) query(sub bool) (*Query, *Error) {
 			return nil, unexpected(p.q, t)
 		}
 	}
-	if p.acceptKw("WHERE") {
-		w, err := p.condition()
-		if err != nil {
-			return nil, err
-		}
-		stmt.Where = w
-	}
-	if p.acceptKw("WITH") {
-		// WITH SECURITY_ENFORCED, USER_MODE, SYSTEM_MODE: the emulator has one
-		// user who sees everything, so these change nothing.
-		if t := p.next(); t.kind != tIdent {
-			return nil, unexpected(p.q, t)
-		}
-	}
-	if p.acceptKw("GROUP") {
-		if err := p.expectKw("BY"); err != nil {
-			return nil, err
-		}
-		for {
-			path, err := p.path()
-			if err != nil {
-				return nil, err
-			}
-			stmt.GroupBy = append(stmt.GroupBy, path)
-			if !p.acceptPunct(",") {
-				break
-			}
-		}
-	}
-	if p.acceptKw("ORDER") {
-		if err := p.expectKw("BY"); err != nil {
-			return nil, err
-		}
-		for {
-			o, err := p.order()
-			if err != nil {
-				return nil, err
-			}
-			stmt.OrderBy = append(stmt.OrderBy, o)
-			if !p.acceptPunct(",") {
-				break
-			}
-		}
-	}
-	if p.acceptKw("LIMIT") {
-		n, err := p.count()
-		if err != nil {
-			return nil, err
-		}
-		stmt.Limit = n
-	}
-	if p.acceptKw("OFFSET") {
-		n, err := p.count()
-		if err != nil {
-			return nil, err
-		}
-		stmt.Offset = n
+	if err := p.clauses(stmt); err != nil {
+		return nil, err
 	}
 	if !sub && p.acceptKw("FOR") {
 		// FOR VIEW / REFERENCE / UPDATE only touch record locks and recent-item
@@ -297,6 +250,70 @@ func (p *parser) query(sub bool) (*Query, *Error) {
 		}
 	}
 	return stmt, nil
+}
+
+// clauses parses WHERE, WITH, GROUP BY, ORDER BY, LIMIT and OFFSET into stmt
+// (a SOSL RETURNING object takes them too: search.go).
+func (p *parser) clauses(stmt *Query) *Error {
+	if p.acceptKw("WHERE") {
+		w, err := p.condition()
+		if err != nil {
+			return err
+		}
+		stmt.Where = w
+	}
+	if p.acceptKw("WITH") {
+		// WITH SECURITY_ENFORCED, USER_MODE, SYSTEM_MODE: the emulator has one
+		// user who sees everything, so these change nothing.
+		if t := p.next(); t.kind != tIdent {
+			return unexpected(p.q, t)
+		}
+	}
+	if p.acceptKw("GROUP") {
+		if err := p.expectKw("BY"); err != nil {
+			return err
+		}
+		for {
+			path, err := p.path()
+			if err != nil {
+				return err
+			}
+			stmt.GroupBy = append(stmt.GroupBy, path)
+			if !p.acceptPunct(",") {
+				break
+			}
+		}
+	}
+	if p.acceptKw("ORDER") {
+		if err := p.expectKw("BY"); err != nil {
+			return err
+		}
+		for {
+			o, err := p.order()
+			if err != nil {
+				return err
+			}
+			stmt.OrderBy = append(stmt.OrderBy, o)
+			if !p.acceptPunct(",") {
+				break
+			}
+		}
+	}
+	if p.acceptKw("LIMIT") {
+		n, err := p.count()
+		if err != nil {
+			return err
+		}
+		stmt.Limit = n
+	}
+	if p.acceptKw("OFFSET") {
+		n, err := p.count()
+		if err != nil {
+			return err
+		}
+		stmt.Offset = n
+	}
+	return nil
 }
 
 // count reads the integer of LIMIT or OFFSET.
@@ -360,6 +377,8 @@ func (p *parser) item(sub bool) (Item, *Error) {
 				it.Alias = p.next().text
 			}
 			return it, nil
+		case dateFuncs[name]:
+			return p.dateItem()
 		}
 		p.next()
 		return Item{}, unexpected(p.q, p.peek())
@@ -372,6 +391,14 @@ func (p *parser) item(sub bool) (Item, *Error) {
 }
 
 func (p *parser) path() (Path, *Error) {
+	if p.atDateFunc() {
+		return p.datePath()
+	}
+	return p.fieldPath()
+}
+
+// fieldPath parses a dotted field reference.
+func (p *parser) fieldPath() (Path, *Error) {
 	t := p.next()
 	if t.kind != tIdent || isClauseWord(t) {
 		return Path{}, unexpected(p.q, t)

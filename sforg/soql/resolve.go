@@ -43,6 +43,7 @@ type column struct {
 	kind  kind
 	name  string // canonical dotted path, e.g. "Account.Owner.Name"
 	get   func(row map[string]any) any
+	fn    string // the date function applied, or "" (zone.go)
 }
 
 // scope is one object a (sub)query reads, with what is needed to resolve names.
@@ -89,6 +90,9 @@ func (s *scope) column(p Path) (*column, *Error) {
 	c.kind = kindOf(f.Type)
 	c.name = strings.Join(append(names, f.Name), ".")
 	c.get = getter(s.src, c.hops, f.Name)
+	if p.Func != "" {
+		return s.dateColumn(c, p)
+	}
 	return c, nil
 }
 

@@ -25,6 +25,7 @@ func Run(src Source, query string, all bool) (*Result, error) {
 	if c, ok := src.(Clock); ok {
 		now = c.Now()
 	}
+	now = now.In(location(src)) // relative dates are the running user's (zone.go)
 	res, err := execute(src, stmt, all, now)
 	if err != nil {
 		return nil, err
@@ -62,6 +63,9 @@ func execute(src Source, stmt *Query, all bool, now time.Time) (*Result, *Error)
 	if !ok {
 		return nil, invalidType(stmt.text, stmt.objectTok)
 	}
+	if obj.SubqueryOnly {
+		return nil, notQueryable(obj)
+	}
 	env := &filterEnv{scope: &scope{src: src, q: stmt.text, obj: obj, alias: stmt.Alias}, now: now, all: all}
 	p, err := compilePlan(env, stmt, false)
 	if err != nil {
@@ -78,8 +82,8 @@ func compilePlan(env *filterEnv, stmt *Query, child bool) (*plan, *Error) {
 
 	aggregate := len(stmt.GroupBy) > 0
 	for _, it := range stmt.Items {
-		if it.Func != "" && !it.Count {
-			aggregate = true
+		if it.Func != "" && !it.Count || it.Path.Func != "" {
+			aggregate = true // a date function in SELECT needs GROUP BY, as an aggregate does [UNCONFIRMED]
 		}
 	}
 	switch {
@@ -117,6 +121,9 @@ func compilePlan(env *filterEnv, stmt *Query, child bool) (*plan, *Error) {
 			}
 			col, err := env.column(o.Path)
 			if err != nil {
+				return nil, err
+			}
+			if err := compoundRefusal(q, o.Path.Pos, col, "sorted"); err != nil {
 				return nil, err
 			}
 			p.order = append(p.order, newOrderKey(col.kind, o, col.get))

@@ -36,6 +36,10 @@ type FieldInfo struct {
 type ObjectInfo struct {
 	Name   string               // canonical API name, e.g. "Account"
 	Fields map[string]FieldInfo // keyed by lower-case field name
+
+	// SubqueryOnly objects (ActivityHistory, OpenActivity) are read only
+	// through a parent's relationship subquery.
+	SubqueryOnly bool
 }
 
 // Source is what a query reads. Rows are maps keyed by canonical field name; every
