@@ -148,6 +148,7 @@ func (s *Server) Counters() map[string]int {
 		out["logins."+k] = v
 		out["logins"] += v
 	}
+	s.bulkCounters(out) // bulk.go: "api-calls.bulk"
 	return out
 }
 
@@ -156,6 +157,7 @@ func (s *Server) Counters() map[string]int {
 // faults, no sessions, zero counters and API usage, the configured daily limit.
 // Record ids start over, so the seed gets the same ids again.
 func (s *Server) Reset() error {
+	s.bulk.reset() // bulk.go: jobs and Bulk API allocations
 	s.ExpireSessions()
 	s.ctl.Lock()
 	s.faults = nil

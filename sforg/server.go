@@ -50,6 +50,8 @@ type Options struct {
 	JWTAudiences []string
 	// SeedFile is a JSON seed document ({"Account":[{...}]}) loaded at start.
 	SeedFile string
+	// Bulk paces Bulk API 2.0 processing and sets its allocations (bulk.go).
+	Bulk BulkOptions
 }
 
 // Defaults of a new org. They are not secrets: the org exists only on loopback.
@@ -73,6 +75,7 @@ type Server struct {
 	mux   *http.ServeMux
 
 	book *approvalBook // approval processes; serialises approval actions
+	bulk *bulkEngine   // Bulk API 2.0 jobs
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -134,6 +137,7 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, store: NewStore(opts.Now), mux: http.NewServeMux(), sessions: map[string]*session{},
 		requests: map[string]int{}, logins: map[string]int{}, dailyLimit: opts.DailyLimit}
 	s.book = &approvalBook{store: s.store}
+	s.bulk = newBulkEngine(s, opts.Bulk)
 	if opts.JWTPublicKeyPEM != "" {
 		s.jwtKey, s.initErr = parseJWTKey(opts.JWTPublicKeyPEM)
 	}
@@ -173,6 +177,7 @@ func Listen(addr string, opts Options) (*Server, error) {
 
 // Close stops the listener and drops open connections.
 func (s *Server) Close() error {
+	s.bulk.shutdown()
 	if s.srv == nil {
 		return nil
 	}
@@ -209,6 +214,7 @@ func (s *Server) routes() {
 	s.queryRoutes()      // query.go: query, queryAll, query locators
 	s.approvalRoutes()   // approvals.go: process/approvals
 	s.metadataRoutes()   // metadata.go: Metadata API createMetadata
+	s.bulkRoutes()       // bulk.go, bulkquery.go: Bulk API 2.0 ingest and query jobs
 	s.adminRoutes()      // admin.go: fault injection, counters, reset, seed
 }
 
