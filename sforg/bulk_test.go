@@ -638,7 +638,9 @@ func TestBulkFaultsAndUsage(t *testing.T) {
 
 func TestBulkIngestStateErrors(t *testing.T) {
 	o := newBulkOrg(t, sforg.Options{})
-	newJob := func() string { return o.createJob(t, ingestPath, map[string]any{"object": "Account", "operation": "insert"}).ID }
+	newJob := func() string {
+		return o.createJob(t, ingestPath, map[string]any{"object": "Account", "operation": "insert"}).ID
+	}
 	put := func(id string) response {
 		return o.raw(t, http.MethodPut, ingestPath+"/"+id+"/batches", "text/csv", []byte("Name\nX\n"))
 	}
