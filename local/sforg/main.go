@@ -3,6 +3,7 @@
 // like Salesforce:
 //
 //	go run ./local/sforg -addr 127.0.0.1:8080 [-seed file.json] [-session-ttl 2h] [-daily-limit N] [-jwt-public-key cert.pem]
+//	    [-bulk-manual] [-bulk-records-per-step N] [-bulk-step-interval 1s] [-bulk-result-page-records N]
 //
 // It prints the eight SALESFORCE_* settings that point the connector at the org
 // on stdout, one KEY=VALUE line each, sorted, so a shell can load them:
@@ -47,12 +48,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ttl := fs.Duration("session-ttl", 2*time.Hour, "session inactivity timeout")
 	limit := fs.Int("daily-limit", 15000, "DailyApiRequests allocation")
 	jwtKey := fs.String("jwt-public-key", "", "PEM certificate or public key that verifies JWT bearer assertions")
+	var bulk sforg.BulkOptions
+	fs.BoolVar(&bulk.Manual, "bulk-manual", false, "process Bulk API 2.0 jobs only on POST /__sforg/bulk/process")
+	fs.IntVar(&bulk.RecordsPerStep, "bulk-records-per-step", 0, "Bulk API 2.0 records processed per step (0: a whole job at once)")
+	fs.DurationVar(&bulk.StepInterval, "bulk-step-interval", time.Second, "pause between Bulk API 2.0 processing steps")
+	fs.IntVar(&bulk.ResultPageRecords, "bulk-result-page-records", 50000, "Bulk API 2.0 query result rows per set when the client sends no maxRecords")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	logger := log.New(stderr, "sforg: ", log.LstdFlags|log.Lmicroseconds)
 
-	opts := sforg.Options{SessionTTL: *ttl, DailyLimit: *limit, SeedFile: *seed}
+	opts := sforg.Options{SessionTTL: *ttl, DailyLimit: *limit, SeedFile: *seed, Bulk: bulk}
 	if *jwtKey != "" {
 		pem, err := os.ReadFile(*jwtKey)
 		if err != nil {
