@@ -54,6 +54,7 @@ import (
 	"time"
 
 	"github.com/sfconnect/connector/sforg/internal/ids"
+	"github.com/sfconnect/connector/shared/sfid"
 )
 
 // BulkOptions configures Bulk API 2.0 processing and allocations. The zero
@@ -523,17 +524,9 @@ func (e *bulkEngine) used() bulkUsage {
 
 // job finds the job of a path, answering 404 itself: an unknown id, a
 // deleted job or a job of the other kind does not exist for this resource.
+// The id may have 15 or 18 characters. The caller holds mu.
 func (e *bulkEngine) job(w http.ResponseWriter, r *http.Request, query bool) (*bulkJob, bool) {
-	job, ok := e.jobs[r.PathValue("job")]
-	if !ok {
-		// Ids are case-insensitive in their 18-character form.
-		for id, j := range e.jobs {
-			if strings.EqualFold(id, r.PathValue("job")) {
-				job, ok = j, true
-				break
-			}
-		}
-	}
+	job, ok := e.jobs[sfid.To18(r.PathValue("job"))]
 	if !ok || job.query != query {
 		writeFailure(w, errNotFound)
 		return nil, false

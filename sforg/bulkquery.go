@@ -397,8 +397,10 @@ func (e *bulkEngine) queryResults(w http.ResponseWriter, r *http.Request, c *cal
 		b = appendCSVRow(b, d, row...)
 	}
 	w.Header().Set("Content-Type", "text/csv")
-	w.Header().Set("Sforce-Locator", next)
-	w.Header().Set("Sforce-NumberOfRecords", strconv.Itoa(end-offset))
+	// Salesforce's spelling, which Header.Set would canonicalize to
+	// Sforce-Numberofrecords (header names are case-insensitive anyway).
+	w.Header()["Sforce-Locator"] = []string{next}
+	w.Header()["Sforce-NumberOfRecords"] = []string{strconv.Itoa(end - offset)}
 	if acceptsGzip(r) {
 		w.Header().Set("Content-Encoding", "gzip")
 		w.Header().Add("Vary", "Accept-Encoding")
