@@ -231,31 +231,52 @@ func (e *bulkEngine) now() time.Time { return e.s.opts.Now() }
 // bulkRoutes registers the Bulk API 2.0 resources (this file and bulkquery.go).
 func (s *Server) bulkRoutes() {
 	e := s.bulk
-	ingest := s.byMethod(map[string]http.HandlerFunc{
-		"GET":  s.bulkAPI(RouteBulkIngestList, e.listJobs(false)),
-		"POST": s.bulkAPI(RouteBulkIngestCreate, e.createIngest),
-	})
-	s.handle("/services/data/{version}/jobs/ingest", ingest)
-	job := s.byMethod(map[string]http.HandlerFunc{
-		"GET":    s.bulkAPI(RouteBulkIngestInfo, e.info(false)),
-		"PATCH":  s.bulkAPI(RouteBulkIngestState, e.setIngestState),
-		"DELETE": s.bulkAPI(RouteBulkIngestDelete, e.deleteJob(false)),
-	})
-	s.handle("/services/data/{version}/jobs/ingest/{job}", job)
-	upload := s.byMethod(map[string]http.HandlerFunc{"PUT": s.bulkAPI(RouteBulkIngestUpload, e.upload)})
+	s.jobRoutes(false, jobRouteNames{RouteBulkIngestList, RouteBulkIngestCreate, RouteBulkIngestInfo, RouteBulkIngestState, RouteBulkIngestDelete}, e.createIngest, e.setState(false))
+	upload := s.byMethod(map[string]http.HandlerFunc{"PUT": s.bulkAPI(RouteBulkIngestUpload, false, e.upload)})
 	s.handle("/services/data/{version}/jobs/ingest/{job}/batches", upload)
 	for _, kind := range []string{"successfulResults", "failedResults", "unprocessedrecords"} {
-		results := s.byMethod(map[string]http.HandlerFunc{"GET": s.bulkAPI(RouteBulkIngestResults, e.ingestResults(kind))})
+		results := s.byMethod(map[string]http.HandlerFunc{"GET": s.bulkAPI(RouteBulkIngestResults, false, e.ingestResults(kind))})
 		s.handle("/services/data/{version}/jobs/ingest/{job}/"+kind, results)
 	}
 	s.bulkQueryRoutes()
 	s.mux.HandleFunc("POST /__sforg/bulk/process", s.adminBulkProcess)
 }
 
-// bulkAPI is s.api for a Bulk API 2.0 route: it also counts the call and
-// applies the job lifetimes before the handler looks at any job.
-func (s *Server) bulkAPI(route string, h func(w http.ResponseWriter, r *http.Request, c *call)) http.HandlerFunc {
+// jobRouteNames names the routes both job kinds have.
+type jobRouteNames struct{ list, create, info, state, delete string }
+
+// jobRoutes registers what ingest and query jobs share: list and create at
+// /jobs/ingest or /jobs/query, and GET, PATCH and DELETE of one job.
+func (s *Server) jobRoutes(query bool, names jobRouteNames, create, setState func(http.ResponseWriter, *http.Request, *call)) {
+	e := s.bulk
+	base := "/services/data/{version}/jobs/ingest"
+	if query {
+		base = "/services/data/{version}/jobs/query"
+	}
+	s.handle(base, s.byMethod(map[string]http.HandlerFunc{
+		"GET":  s.bulkAPI(names.list, query, e.listJobs(query)),
+		"POST": s.bulkAPI(names.create, query, create),
+	}))
+	s.handle(base+"/{job}", s.byMethod(map[string]http.HandlerFunc{
+		"GET":    s.bulkAPI(names.info, query, e.info(query)),
+		"PATCH":  s.bulkAPI(names.state, query, setState),
+		"DELETE": s.bulkAPI(names.delete, query, e.deleteJob(query)),
+	}))
+}
+
+// bulkAPI is s.api for a Bulk API 2.0 route: the resource does not exist
+// before API 41.0 (ingest) or 47.0 (query); the call is counted, and the job
+// lifetimes are applied before the handler looks at any job.
+func (s *Server) bulkAPI(route string, query bool, h func(w http.ResponseWriter, r *http.Request, c *call)) http.HandlerFunc {
+	first := bulkIngestVersion
+	if query {
+		first = bulkQueryVersion
+	}
 	return s.api(route, func(w http.ResponseWriter, r *http.Request, c *call) {
+		if !c.atLeast(first) {
+			writeFailure(w, errNotFound)
+			return
+		}
 		s.bulk.mu.Lock()
 		s.bulk.calls++
 		s.bulk.sweep()
@@ -316,10 +337,6 @@ var ingestOperations = []string{"insert", "update", "upsert", "delete", "hardDel
 // createIngest answers POST /jobs/ingest, with a JSON job spec or a multipart
 // body that also carries the data.
 func (e *bulkEngine) createIngest(w http.ResponseWriter, r *http.Request, c *call) {
-	if !c.atLeast(bulkIngestVersion) {
-		writeFailure(w, errNotFound)
-		return
-	}
 	var spec jobSpec
 	var data []byte
 	multipartBody := false
@@ -534,21 +551,9 @@ func (e *bulkEngine) job(w http.ResponseWriter, r *http.Request, query bool) (*b
 	return job, true
 }
 
-// minVersionOf is the first API version of a job kind's resources.
-func minVersionOf(query bool) float64 {
-	if query {
-		return bulkQueryVersion
-	}
-	return bulkIngestVersion
-}
-
 // info answers GET /jobs/ingest/{id} and /jobs/query/{id}.
 func (e *bulkEngine) info(query bool) func(http.ResponseWriter, *http.Request, *call) {
 	return func(w http.ResponseWriter, r *http.Request, c *call) {
-		if !c.atLeast(minVersionOf(query)) {
-			writeFailure(w, errNotFound)
-			return
-		}
 		e.mu.Lock()
 		job, ok := e.job(w, r, query)
 		var view jobInfo
@@ -567,45 +572,54 @@ type stateRequest struct {
 	State string `json:"state"`
 }
 
-// setIngestState answers PATCH /jobs/ingest/{id}: close or abort.
-func (e *bulkEngine) setIngestState(w http.ResponseWriter, r *http.Request, c *call) {
-	if !c.atLeast(bulkIngestVersion) {
-		writeFailure(w, errNotFound)
-		return
-	}
-	var req stateRequest
-	if f := decodeJSON(r, &req); f != nil {
-		writeFailure(w, f)
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	job, ok := e.job(w, r, false)
-	if !ok {
-		return
-	}
-	switch req.State {
-	case stateUploadComplete:
-		if job.state != stateOpen {
-			writeFailure(w, invalidJobState("Job %s is %s: only an Open job can be closed", job.id, job.state))
+// setState answers PATCH /jobs/ingest/{id} (close or abort) and
+// /jobs/query/{id} (abort only).
+func (e *bulkEngine) setState(query bool) func(http.ResponseWriter, *http.Request, *call) {
+	return func(w http.ResponseWriter, r *http.Request, c *call) {
+		var req stateRequest
+		if f := decodeJSON(r, &req); f != nil {
+			writeFailure(w, f)
 			return
 		}
-		if job.uploads > 1 {
-			// Captured from Salesforce (API 43.0), spelling included: a second
-			// upload is accepted, and the close then fails.
-			writeFailure(w, invalidJob("Found multipe contents for job: <%s>, please 'Close' / 'Abort' / 'Delete' the current Job then create a new Job and make sure you only do 'PUT' once on a given Job.", job.id))
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		job, ok := e.job(w, r, query)
+		if !ok {
 			return
 		}
-		e.close(job)
-	case stateAborted:
-		if !e.abort(w, job) {
+		switch {
+		case req.State == stateAborted:
+			ok = e.abort(w, job)
+		case req.State == stateUploadComplete && !query:
+			ok = e.closeUpload(w, job)
+		case query:
+			writeFailure(w, invalidJobState("Invalid state %q: a query job can only be Aborted", req.State))
+			return
+		default:
+			writeFailure(w, invalidJobState("Invalid state %q: set UploadComplete to close the job or Aborted to abort it", req.State))
 			return
 		}
-	default:
-		writeFailure(w, invalidJobState("Invalid state %q: set UploadComplete to close the job or Aborted to abort it", req.State))
-		return
+		if ok {
+			writeJSON(w, http.StatusOK, job.view(viewState))
+		}
 	}
-	writeJSON(w, http.StatusOK, job.view(viewState))
+}
+
+// closeUpload closes an Open ingest job for processing, answering the
+// failure itself. The caller holds mu.
+func (e *bulkEngine) closeUpload(w http.ResponseWriter, job *bulkJob) bool {
+	if job.state != stateOpen {
+		writeFailure(w, invalidJobState("Job %s is %s: only an Open job can be closed", job.id, job.state))
+		return false
+	}
+	if job.uploads > 1 {
+		// Captured from Salesforce (API 43.0), spelling included: a second
+		// upload is accepted, and the close then fails.
+		writeFailure(w, invalidJob("Found multipe contents for job: <%s>, please 'Close' / 'Abort' / 'Delete' the current Job then create a new Job and make sure you only do 'PUT' once on a given Job.", job.id))
+		return false
+	}
+	e.close(job)
+	return true
 }
 
 // abort aborts a job that is not finished, answering the failure itself. The
@@ -623,10 +637,6 @@ func (e *bulkEngine) abort(w http.ResponseWriter, job *bulkJob) bool {
 // once a job is closed and not being processed.
 func (e *bulkEngine) deleteJob(query bool) func(http.ResponseWriter, *http.Request, *call) {
 	return func(w http.ResponseWriter, r *http.Request, c *call) {
-		if !c.atLeast(minVersionOf(query)) {
-			writeFailure(w, errNotFound)
-			return
-		}
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		job, ok := e.job(w, r, query)
@@ -644,10 +654,6 @@ func (e *bulkEngine) deleteJob(query bool) func(http.ResponseWriter, *http.Reque
 
 // upload answers PUT /jobs/ingest/{id}/batches: the job's CSV data.
 func (e *bulkEngine) upload(w http.ResponseWriter, r *http.Request, c *call) {
-	if !c.atLeast(bulkIngestVersion) {
-		writeFailure(w, errNotFound)
-		return
-	}
 	e.mu.Lock()
 	job, ok := e.job(w, r, false)
 	state := ""
@@ -697,10 +703,6 @@ func (e *bulkEngine) upload(w http.ResponseWriter, r *http.Request, c *call) {
 // final state only.
 func (e *bulkEngine) ingestResults(kind string) func(http.ResponseWriter, *http.Request, *call) {
 	return func(w http.ResponseWriter, r *http.Request, c *call) {
-		if !c.atLeast(bulkIngestVersion) {
-			writeFailure(w, errNotFound)
-			return
-		}
 		e.mu.Lock()
 		job, ok := e.job(w, r, false)
 		var body []byte
@@ -770,10 +772,6 @@ func (e *bulkEngine) listJobs(query bool) func(http.ResponseWriter, *http.Reques
 		path = "/jobs/query"
 	}
 	return func(w http.ResponseWriter, r *http.Request, c *call) {
-		if !c.atLeast(minVersionOf(query)) {
-			writeFailure(w, errNotFound)
-			return
-		}
 		params := r.URL.Query()
 		jobType := params.Get("jobType")
 		if jobType != "" && !slices.Contains(kinds, jobType) {

@@ -45,27 +45,13 @@ import (
 
 func (s *Server) bulkQueryRoutes() {
 	e := s.bulk
-	jobs := s.byMethod(map[string]http.HandlerFunc{
-		"GET":  s.bulkAPI(RouteBulkQueryList, e.listJobs(true)),
-		"POST": s.bulkAPI(RouteBulkQueryCreate, e.createQuery),
-	})
-	s.handle("/services/data/{version}/jobs/query", jobs)
-	job := s.byMethod(map[string]http.HandlerFunc{
-		"GET":    s.bulkAPI(RouteBulkQueryInfo, e.info(true)),
-		"PATCH":  s.bulkAPI(RouteBulkQueryState, e.abortQuery),
-		"DELETE": s.bulkAPI(RouteBulkQueryDelete, e.deleteJob(true)),
-	})
-	s.handle("/services/data/{version}/jobs/query/{job}", job)
-	results := s.byMethod(map[string]http.HandlerFunc{"GET": s.bulkAPI(RouteBulkQueryResults, e.queryResults)})
+	s.jobRoutes(true, jobRouteNames{RouteBulkQueryList, RouteBulkQueryCreate, RouteBulkQueryInfo, RouteBulkQueryState, RouteBulkQueryDelete}, e.createQuery, e.setState(true))
+	results := s.byMethod(map[string]http.HandlerFunc{"GET": s.bulkAPI(RouteBulkQueryResults, true, e.queryResults)})
 	s.handle("/services/data/{version}/jobs/query/{job}/results", results)
 }
 
 // createQuery answers POST /jobs/query.
 func (e *bulkEngine) createQuery(w http.ResponseWriter, r *http.Request, c *call) {
-	if !c.atLeast(bulkQueryVersion) {
-		writeFailure(w, errNotFound)
-		return
-	}
 	var spec jobSpec
 	if f := decodeJSON(r, &spec); f != nil {
 		writeFailure(w, f)
@@ -140,32 +126,6 @@ func bulkUnsupported(q *soql.Query) *Failure {
 		return refuse("OFFSET is not supported in Bulk V2 Query")
 	}
 	return nil
-}
-
-// abortQuery answers PATCH /jobs/query/{id}: only Aborted can be set.
-func (e *bulkEngine) abortQuery(w http.ResponseWriter, r *http.Request, c *call) {
-	if !c.atLeast(bulkQueryVersion) {
-		writeFailure(w, errNotFound)
-		return
-	}
-	var req stateRequest
-	if f := decodeJSON(r, &req); f != nil {
-		writeFailure(w, f)
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	job, ok := e.job(w, r, true)
-	if !ok {
-		return
-	}
-	if req.State != stateAborted {
-		writeFailure(w, invalidJobState("Invalid state %q: a query job can only be Aborted", req.State))
-		return
-	}
-	if e.abort(w, job) {
-		writeJSON(w, http.StatusOK, job.view(viewState))
-	}
 }
 
 // startQuery runs a closed query job's SOQL and moves it InProgress, or
@@ -345,10 +305,6 @@ func csvText(v any, datetime bool) string {
 
 // queryResults answers GET /jobs/query/{id}/results.
 func (e *bulkEngine) queryResults(w http.ResponseWriter, r *http.Request, c *call) {
-	if !c.atLeast(bulkQueryVersion) {
-		writeFailure(w, errNotFound)
-		return
-	}
 	params := r.URL.Query()
 	e.mu.Lock()
 	job, ok := e.job(w, r, true)
