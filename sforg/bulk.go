@@ -37,8 +37,14 @@ package sforg
 // whole error bodies. On the wire the REST form upper-cases them (INVALIDJOB,
 // seen in a captured 400 for a second upload), so that form is used here;
 // which code and which message each refusal below carries is this emulator's
-// choice unless a comment says otherwise. The shorter JobInfo of a PATCH
-// answer and the position of errorMessage are unconfirmed as well.
+// choice unless a comment says otherwise (among them: 415 for an upload that
+// is not text/csv, 413 for one over the size limit, 400 INVALIDJOBSTATE for
+// an upload to or a state change of a job in the wrong state). Also
+// unconfirmed: the shorter JobInfo of a PATCH answer and the position of
+// errorMessage; that each Bulk API 2.0 request counts as one API request, as
+// every REST request does; that result sets can be read while a job runs
+// (they show the rows attempted so far); MB read as MiB in the upload limit;
+// the 50,000-row default result set (a client library's stated default).
 
 import (
 	"encoding/json"
