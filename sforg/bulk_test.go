@@ -685,6 +685,7 @@ func TestBulkIngestStateErrors(t *testing.T) {
 		{"ingest before 41.0", func() response {
 			return o.do(t, http.MethodPost, "/services/data/v40.0/jobs/ingest", map[string]any{"object": "Account", "operation": "insert"})
 		}, 404, "NOT_FOUND", ""},
+		{"retired version", func() response { return o.do(t, http.MethodGet, "/services/data/v30.0/jobs/ingest", nil) }, 410, "GONE", ""},
 		{"query before 47.0", func() response {
 			return o.do(t, http.MethodPost, "/services/data/v46.0/jobs/query", map[string]any{"operation": "query", "query": "SELECT Id FROM Account"})
 		}, 404, "NOT_FOUND", ""},
