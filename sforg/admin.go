@@ -161,6 +161,7 @@ func (s *Server) Counters() map[string]int {
 // faults, no sessions, zero counters and API usage, the configured daily limit.
 // Record ids start over, so the seed gets the same ids again.
 func (s *Server) Reset() error {
+	s.bulk.reset() // bulk.go: jobs and Bulk API allocations
 	s.ExpireSessions()
 	s.ctl.Lock()
 	s.faults = nil

@@ -79,6 +79,21 @@ const (
 	RouteUIRecordGet    = "uiapi-record-get"    // GET .../ui-api/records/{Id}
 	RouteUIRecordUpdate = "uiapi-record-update" // PATCH .../ui-api/records/{Id}
 	RouteUIRecordDelete = "uiapi-record-delete" // DELETE .../ui-api/records/{Id}
+
+	// Bulk API 2.0 (bulk.go, bulkquery.go).
+	RouteBulkIngestCreate  = "bulk-ingest-create"  // POST .../jobs/ingest
+	RouteBulkIngestList    = "bulk-ingest-list"    // GET .../jobs/ingest
+	RouteBulkIngestInfo    = "bulk-ingest-info"    // GET .../jobs/ingest/{id}
+	RouteBulkIngestState   = "bulk-ingest-state"   // PATCH .../jobs/ingest/{id} (close, abort)
+	RouteBulkIngestDelete  = "bulk-ingest-delete"  // DELETE .../jobs/ingest/{id}
+	RouteBulkIngestUpload  = "bulk-ingest-upload"  // PUT .../jobs/ingest/{id}/batches
+	RouteBulkIngestResults = "bulk-ingest-results" // GET .../jobs/ingest/{id}/successfulResults|failedResults|unprocessedrecords
+	RouteBulkQueryCreate   = "bulk-query-create"   // POST .../jobs/query
+	RouteBulkQueryList     = "bulk-query-list"     // GET .../jobs/query
+	RouteBulkQueryInfo     = "bulk-query-info"     // GET .../jobs/query/{id}
+	RouteBulkQueryState    = "bulk-query-state"    // PATCH .../jobs/query/{id} (abort)
+	RouteBulkQueryDelete   = "bulk-query-delete"   // DELETE .../jobs/query/{id}
+	RouteBulkQueryResults  = "bulk-query-results"  // GET .../jobs/query/{id}/results
 	// Routes served by query.go, approvals.go and metadata.go pass their own
 	// names: "query", "approvals", "metadata".
 )

@@ -338,5 +338,6 @@ func (s *Server) limits(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	used, limit := s.APIUsage()
 	out["DailyApiRequests"] = limitInfo{Max: limit, Remaining: max(limit-used, 0)}
+	s.bulkLimits(out) // bulk.go: Bulk API 2.0 allocations
 	writeJSON(w, http.StatusOK, out)
 }

@@ -65,6 +65,8 @@ type Options struct {
 	Users []LoginUser
 	// Idempotency tunes the UI API's Idempotency-Key handling (idempotency.go).
 	Idempotency IdempotencyOptions
+	// Bulk paces Bulk API 2.0 processing and sets its allocations (bulk.go).
+	Bulk BulkOptions
 }
 
 // Defaults of a new org. They are not secrets: the org exists only on loopback.
@@ -90,6 +92,7 @@ type Server struct {
 
 	book *approvalBook // approval processes; serialises approval actions
 	idem *idempotency  // UI API Idempotency-Key responses (idempotency.go)
+	bulk *bulkEngine   // Bulk API 2.0 jobs
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -158,6 +161,7 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, store: NewStore(opts.Now), mux: http.NewServeMux(), sessions: map[string]*session{},
 		requests: map[string]int{}, logins: map[string]int{}, apiCalls: map[string]int{}, dailyLimit: opts.DailyLimit}
 	s.book = &approvalBook{store: s.store}
+	s.bulk = newBulkEngine(s, opts.Bulk)
 	if opts.JWTPublicKeyPEM != "" {
 		s.jwtKey, s.initErr = parseJWTKey(opts.JWTPublicKeyPEM)
 	}
@@ -199,6 +203,7 @@ func Listen(addr string, opts Options) (*Server, error) {
 
 // Close stops the listener and drops open connections.
 func (s *Server) Close() error {
+	s.bulk.shutdown()
 	if s.srv == nil {
 		return nil
 	}
@@ -239,6 +244,7 @@ func (s *Server) routes() {
 	s.uiAPIRoutes()      // uiapi.go: UI API records, with Idempotency-Key
 	s.historyRoutes()    // history.go: get deleted, get updated
 	s.searchRoutes()     // search.go: SOSL search, parameterizedSearch
+	s.bulkRoutes()       // bulk.go, bulkquery.go: Bulk API 2.0 ingest and query jobs
 	s.adminRoutes()      // admin.go: fault injection, counters, reset, seed
 	s.resourceRoutes()   // resources.go: recent, layouts, list views, process rules; revoke.go
 	s.unknownRoutes()    // routes.go: every other path, in the shape of its API

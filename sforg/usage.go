@@ -14,6 +14,7 @@ const (
 	callsComposite   = "composite"   // /composite, /composite/tree
 	callsCollections = "collections" // /composite/sobjects
 	callsMetadata    = "metadata"    // Metadata API (SOAP) calls
+	callsBulk        = "bulk"        // Bulk API 2.0 (/jobs/ingest, /jobs/query): each request one call [UNCONFIRMED]
 )
 
 // callKinds maps the routes that are not plain REST calls to their kind.
@@ -25,6 +26,12 @@ var callKinds = map[string]string{
 	RouteCollectionUpsert: callsCollections,
 	RouteComposite:        callsComposite,
 	RouteCompositeTree:    callsComposite,
+
+	RouteBulkIngestCreate: callsBulk, RouteBulkIngestList: callsBulk, RouteBulkIngestInfo: callsBulk,
+	RouteBulkIngestState: callsBulk, RouteBulkIngestDelete: callsBulk, RouteBulkIngestUpload: callsBulk,
+	RouteBulkIngestResults: callsBulk, RouteBulkQueryCreate: callsBulk, RouteBulkQueryList: callsBulk,
+	RouteBulkQueryInfo: callsBulk, RouteBulkQueryState: callsBulk, RouteBulkQueryDelete: callsBulk,
+	RouteBulkQueryResults: callsBulk,
 }
 
 // apiKind returns the kind of API call a request to route is.
@@ -50,9 +57,9 @@ func (s *Server) useAPIFor(kind string) (used, limit int, ok bool) {
 }
 
 // addCallCounters adds "api-calls.<kind>" to a Counters() map; the REST,
-// composite and collections kinds are always there. The caller holds s.ctl.
+// composite, collections and bulk kinds are always there. The caller holds s.ctl.
 func (s *Server) addCallCounters(out map[string]int) {
-	for _, k := range []string{callsREST, callsComposite, callsCollections} {
+	for _, k := range []string{callsREST, callsComposite, callsCollections, callsBulk} {
 		out["api-calls."+k] = 0
 	}
 	for k, v := range s.apiCalls {

@@ -4,6 +4,7 @@
 //
 //	go run ./local/sforg -addr 127.0.0.1:8080 [-seed file.json] [-session-ttl 2h] [-daily-limit N] [-jwt-public-key cert.pem]
 //	    [-tls [-ca-dir DIR]] [-block-password-flow] [-disable-soap-login] [-sandbox]
+//	    [-bulk-manual] [-bulk-records-per-step N] [-bulk-step-interval 1s] [-bulk-result-page-records N]
 //
 // It prints the eight SALESFORCE_* settings that point the connector at the org
 // on stdout, one KEY=VALUE line each, sorted, so a shell can load them:
@@ -62,6 +63,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	blockPassword := fs.Bool("block-password-flow", false, "block the OAuth username-password flow (400 invalid_grant), as orgs created since Summer '23 do")
 	noSOAPLogin := fs.Bool("disable-soap-login", false, "turn SOAP API login() off (INVALID_OPERATION), as in orgs created since Winter '26")
 	sandbox := fs.Bool("sandbox", false, "make the org a sandbox (Organization.IsSandbox; JWT audience https://test.salesforce.com)")
+	var bulk sforg.BulkOptions
+	fs.BoolVar(&bulk.Manual, "bulk-manual", false, "process Bulk API 2.0 jobs only on POST /__sforg/bulk/process")
+	fs.IntVar(&bulk.RecordsPerStep, "bulk-records-per-step", 0, "Bulk API 2.0 records processed per step (0: a whole job at once)")
+	fs.DurationVar(&bulk.StepInterval, "bulk-step-interval", time.Second, "pause between Bulk API 2.0 processing steps")
+	fs.IntVar(&bulk.ResultPageRecords, "bulk-result-page-records", 50000, "Bulk API 2.0 query result rows per set when the client sends no maxRecords")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -72,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	logger := log.New(stderr, "sforg: ", log.LstdFlags|log.Lmicroseconds)
 
 	opts := sforg.Options{SessionTTL: *ttl, DailyLimit: *limit, SeedFile: *seed, TLS: *useTLS, CADir: *caDir,
-		BlockPasswordFlow: *blockPassword, DisableSOAPLogin: *noSOAPLogin, Sandbox: *sandbox}
+		BlockPasswordFlow: *blockPassword, DisableSOAPLogin: *noSOAPLogin, Sandbox: *sandbox, Bulk: bulk}
 	if *jwtKey != "" {
 		pem, err := os.ReadFile(*jwtKey)
 		if err != nil {
