@@ -346,8 +346,9 @@ func matrixRows() []matrixRow {
 				s.coldEnvironment(nil)
 				mustInject(t, s.org, sforg.Fault{Route: sforg.RouteToken, Kind: sforg.FaultLoginFailure})
 			},
-			// Rejected credentials are read again once (a rotated secret).
-			want: func(a action) cell { return failed(faults.MissingToken, 0, 2, 0) },
+			// Rejected credentials are read again (a rotated secret); the same
+			// ones are not tried a second time.
+			want: func(a action) cell { return failed(faults.MissingToken, 0, 1, 0) },
 		},
 		{
 			name: "token endpoint down (503)",

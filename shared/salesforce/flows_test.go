@@ -204,9 +204,10 @@ func TestClientCredentialsFlow(t *testing.T) {
 			c, rec := flowClient(cfg, nil)
 			_, err := c.ListApprovals(t.Context())
 			assertRejected(t, err, cfg, tt.want...)
-			// Rejected credentials are loaded again and tried once more.
-			if got := len(rec.all()); got != 2 {
-				t.Errorf("got %d token requests, want 2", got)
+			// Rejected credentials are loaded again; unchanged, they are not
+			// tried a second time (each failed login counts towards a lockout).
+			if got := len(rec.all()); got != 1 {
+				t.Errorf("got %d token requests, want 1", got)
 			}
 			if org.Logins() != 0 {
 				t.Errorf("got %d logins, want 0", org.Logins())
@@ -314,8 +315,8 @@ func TestJWTBearerFlow(t *testing.T) {
 			c, rec := flowClient(cfg, func(o *Options) { o.Now = now })
 			_, err := c.ListApprovals(t.Context())
 			assertRejected(t, err, cfg, tt.want...)
-			if got := len(rec.all()); got != 2 {
-				t.Errorf("got %d token requests, want 2 (one more with reloaded credentials)", got)
+			if got := len(rec.all()); got != 1 {
+				t.Errorf("got %d token requests, want 1 (the reloaded credentials are the same)", got)
 			}
 			if org.Logins() != 0 {
 				t.Errorf("got %d logins, want 0", org.Logins())

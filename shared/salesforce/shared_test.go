@@ -14,6 +14,7 @@ import (
 	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/credentials"
+	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce/session"
 	"github.com/sfconnect/connector/shared/sessionstore"
 )
@@ -166,5 +167,39 @@ func TestShareSeam(t *testing.T) {
 	}
 	if org.Logins() != 2 {
 		t.Errorf("got %d logins, want 2", org.Logins())
+	}
+}
+
+// TestFleetSharesARejection: with the session table, a wrong password costs
+// one failed login for a fleet of 20 environments over three rounds of
+// invocations: the rejection is stored and every environment returns it for
+// the cool-down.
+func TestFleetSharesARejection(t *testing.T) {
+	db := moto.DynamoDB(moto.StartSerialTest(t))
+	org := startOrg(t, nil)
+	table := moto.NewTable(t, db, "sessions", sessionstore.AttrKey, sessionstore.AttrExpiry)
+	wrong := flowConfig(t, org, credentials.FlowPassword)
+	wrong.Password = "not-the-password"
+	fleet := make([]*Client, 20)
+	for i := range fleet {
+		store := sessionstore.New(db, sessionstore.Options{Table: table, PollMin: time.Millisecond, PollMax: 20 * time.Millisecond,
+			RejectionCooldown: 5 * time.Minute})
+		fleet[i], _ = flowClient(wrong, func(o *Options) {
+			o.Share = func(next session.Source) session.Source { return store.Shared(next, time.Hour) }
+		})
+	}
+	for round := range 3 {
+		var wg sync.WaitGroup
+		for i, c := range fleet {
+			wg.Go(func() {
+				if _, err := c.ListApprovals(t.Context()); faults.CodeOf(err) != faults.MissingToken {
+					t.Errorf("round %d, environment %d: got %v, want MISSING_TOKEN", round, i, err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if got := org.Requests(sforg.RouteToken); got != 1 {
+		t.Errorf("got %d login requests from 20 environments in 3 rounds, want 1", got)
 	}
 }

@@ -45,7 +45,7 @@ func (sh *shared) Token(ctx context.Context) (*session.Token, error) {
 	sh.mu.Lock()
 	sh.rejected = ""
 	sh.mu.Unlock()
-	return &session.Token{AccessToken: sess.AccessToken, InstanceURL: sess.InstanceURL, Version: id.Version, IssuedAt: sess.IssuedAt}, nil
+	return &session.Token{AccessToken: sess.AccessToken, InstanceURL: sess.InstanceURL, Version: id.Version, IssuedAt: sess.IssuedAt, Identity: id.Key}, nil
 }
 
 // Invalidate remembers t's access token, so that the next Token replaces the

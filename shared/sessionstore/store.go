@@ -86,6 +86,14 @@ type Options struct {
 	CallTimeout  time.Duration
 	CallAttempts int
 
+	// RejectionCooldown, when above 0, makes a login Salesforce rejected
+	// (MISSING_TOKEN) count for every environment for that long: they get the
+	// stored error instead of trying the same credentials again. The item's
+	// key names the credentials' revision, so changed credentials are a new
+	// item and are tried at once. Other failures (a timeout, an unreachable
+	// org) count only for the environments that waited on them.
+	RejectionCooldown time.Duration
+
 	Logger *slog.Logger     // default slog.Default()
 	Now    func() time.Time // for tests (default time.Now)
 }
@@ -173,7 +181,7 @@ func (s *Store) Session(ctx context.Context, key, rejected string, login func(co
 		if it.usable(now, rejected) {
 			return it.session, nil
 		}
-		if it.failedSince(start) {
+		if it.failedSince(start) || it.rejectedWithin(now, s.opts.RejectionCooldown) {
 			return Session{}, it.failure()
 		}
 		if !it.leased(now) {
@@ -241,6 +249,12 @@ func (it item) leased(now time.Time) bool { return now.Before(it.leaseUntil) }
 
 func (it item) failedSince(t time.Time) bool {
 	return it.failCode != "" && !it.failedAt.Before(t)
+}
+
+// rejectedWithin reports whether the item holds a rejected login younger
+// than cooldown.
+func (it item) rejectedWithin(now time.Time, cooldown time.Duration) bool {
+	return cooldown > 0 && it.failCode == faults.MissingToken && now.Sub(it.failedAt) < cooldown
 }
 
 // failure is the stored failure as an error: its code only when the catalogue
