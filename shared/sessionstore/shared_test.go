@@ -4,14 +4,18 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sfconnect/connector/shared/salesforce/session"
+	"github.com/sfconnect/connector/shared/sessionstore"
 )
 
 // loginSource is the bottom of a session chain: it counts logins, hands out
@@ -86,4 +90,47 @@ func TestSharedSource(t *testing.T) {
 	if err != nil || again.AccessToken != fresh.AccessToken || login.n.Load() != 2 {
 		t.Errorf("got %v %v with %d logins, want the replacement and no third login", again, err, login.n.Load())
 	}
+}
+
+// TestSharedSourceSealsTheToken: the table holds the access token only
+// sealed with the identity's key; an item whose instance URL was changed, or
+// that another key sealed, is replaced by a login of its own and never used.
+func TestSharedSourceSealsTheToken(t *testing.T) {
+	f := tables(t)(t)
+	id := session.Identity{Key: "identity-key-sealed", Version: "62.0", Seal: [32]byte{1, 2, 3}}
+	login := &loginSource{identity: id}
+	src := f.store(nil, nil, nil).Shared(login, time.Hour)
+	tok, err := src.Token(bounded(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	item := f.item(t, id.Key)
+	stored := item["accessToken"].(*types.AttributeValueMemberS).Value
+	if strings.Contains(stored, tok.AccessToken) || !strings.HasPrefix(stored, "v1:") {
+		t.Fatalf("the table holds %q, want the token sealed", stored)
+	}
+
+	t.Run("an instance URL changed in the table", func(t *testing.T) {
+		_, err := f.client.UpdateItem(t.Context(), &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(f.table),
+			Key:                       map[string]types.AttributeValue{sessionstore.AttrKey: &types.AttributeValueMemberS{Value: id.Key}},
+			UpdateExpression:          aws.String("SET instanceUrl = :u"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":u": &types.AttributeValueMemberS{Value: "https://attacker.example"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := login.n.Load()
+		got, err := f.store(nil, nil, nil).Shared(login, time.Hour).Token(bounded(t))
+		if err != nil || got.InstanceURL == "https://attacker.example" || login.n.Load() != before+1 {
+			t.Fatalf("got %v %v with %d more logins, want a login of its own", got, err, login.n.Load()-before)
+		}
+	})
+	t.Run("sealed with another key", func(t *testing.T) {
+		other := &loginSource{identity: session.Identity{Key: id.Key, Version: "62.0", Seal: [32]byte{9}}}
+		got, err := f.store(nil, nil, nil).Shared(other, time.Hour).Token(bounded(t))
+		if err != nil || other.n.Load() != 1 {
+			t.Fatalf("got %v %v with %d logins, want a login of its own", got, err, other.n.Load())
+		}
+	})
 }

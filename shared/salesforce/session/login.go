@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -195,7 +196,13 @@ func identityOf(cfg credentials.Config) (Identity, error) {
 	if cfg.AuthFlow == credentials.FlowSOAP {
 		endpoint = cfg.SOAPLoginURL
 	}
-	return Identity{Key: hash(cfg.AuthFlow, endpoint, cfg.Username, cfg.ClientID, cfg.Revision), Version: version}, nil
+	key := hash(cfg.AuthFlow, endpoint, cfg.Username, cfg.ClientID, cfg.Revision)
+	fp := cfg.Fingerprint()
+	seal, err := hkdf.Key(sha256.New, fp[:], []byte(key), "sfconnect session seal v1", 32)
+	if err != nil {
+		return Identity{}, faults.Wrap(faults.UnknownError, err, "cannot derive the session key")
+	}
+	return Identity{Key: key, Version: version, Seal: [32]byte(seal)}, nil
 }
 
 // hash is a SHA-256 of parts, each prefixed by its length, so that the key
@@ -391,9 +398,12 @@ func (l *Login) oauthLogin(ctx context.Context, cfg credentials.Config, name str
 	if err := json.Unmarshal(resp.Body, &ok); err != nil || resp.Status != http.StatusOK {
 		return nil, nil, faults.New(faults.UnknownError, "%s: unexpected answer from Salesforce (status %d)", name, resp.Status)
 	}
+	if ok.AccessToken == "" {
+		return nil, nil, faults.New(faults.UnknownError, "%s: Salesforce's answer lacks access_token", name)
+	}
 	instance, err := instanceOf(ok.InstanceURL)
-	if err != nil || ok.AccessToken == "" {
-		return nil, nil, faults.New(faults.UnknownError, "%s: Salesforce's answer lacks access_token or a valid instance_url", name)
+	if err != nil {
+		return nil, nil, faults.New(faults.UnknownError, "%s: the answer's instance_url is %s; the session is not used", name, faults.MessageOf(err))
 	}
 	return &Token{AccessToken: ok.AccessToken, InstanceURL: instance, Version: version, IssuedAt: l.now()}, nil, nil
 }
@@ -444,9 +454,12 @@ func (l *Login) soapLogin(ctx context.Context, cfg credentials.Config) (*Token, 
 	if r.PasswordExpired {
 		return nil, nil, faults.New(faults.MissingToken, "SOAP login: the Salesforce user's password has expired")
 	}
+	if r.SessionID == "" {
+		return nil, nil, faults.New(faults.UnknownError, "SOAP login: Salesforce's answer lacks sessionId")
+	}
 	instance, err := instanceOf(r.ServerURL)
-	if err != nil || r.SessionID == "" {
-		return nil, nil, faults.New(faults.UnknownError, "SOAP login: Salesforce's answer lacks sessionId or a valid serverUrl")
+	if err != nil {
+		return nil, nil, faults.New(faults.UnknownError, "SOAP login: the answer's serverUrl is %s; the session is not used", faults.MessageOf(err))
 	}
 	return &Token{AccessToken: r.SessionID, InstanceURL: instance, Version: version, IssuedAt: l.now()}, nil, nil
 }
@@ -472,10 +485,7 @@ func wsdlLetter(raw string) string {
 // answer naming any other host is refused and no session is kept from it.
 func instanceOf(raw string) (string, error) {
 	u, err := url.Parse(raw)
-	if err != nil {
-		return "", err
-	}
-	if !transport.SalesforceURL(raw) {
+	if err != nil || !transport.SalesforceURL(raw) {
 		return "", faults.New(faults.UnknownError, "not an https URL on a Salesforce domain")
 	}
 	return u.Scheme + "://" + u.Host, nil

@@ -36,6 +36,11 @@ type Identity struct {
 	Key string
 	// Version is the API version the sessions are used with.
 	Version string
+	// Seal is a key derived from the credentials' secrets (HKDF-SHA256), for
+	// what is stored about this identity outside the process: the session
+	// table keeps its access tokens encrypted with it, so reading the table
+	// without the secret gives nothing usable. Never logged or stored.
+	Seal [32]byte
 }
 
 // Source gives sessions.
