@@ -7,16 +7,26 @@ import (
 	"github.com/sfconnect/connector/shared/settings"
 )
 
+// readFactor times the output budget is the most of an answer read into
+// memory: an answer that large cannot fit the output once written into
+// salesforceResult (a SOAP answer shrinks when turned into JSON, so there is
+// room beyond 1x).
+const readFactor = 4
+
+// hintOf is ": " and an action's budget hint, or "".
+func hintOf(a *Action) string {
+	if a.Hint == "" {
+		return ""
+	}
+	return ": " + a.Hint
+}
+
 // overBudget is the error of an output that does not fit. It is UNKNOWN_ERROR:
 // the call was valid and succeeded, and a retry would give the same answer, so
 // it must not be a code a workflow retries; the message says what to change.
 func overBudget(a *Action, size, budget int) error {
-	hint := ""
-	if a.Hint != "" {
-		hint = ": " + a.Hint
-	}
 	return faults.New(faults.UnknownError, "%s output is %d bytes, over the %d-byte output budget (%s)%s",
-		a.Name, size, budget, settings.OutputBudget, hint)
+		a.Name, size, budget, settings.OutputBudget, hintOf(a))
 }
 
 // escapedLen is the length of b once encoded inside a JSON string by encode

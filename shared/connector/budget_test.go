@@ -3,11 +3,13 @@ package connector
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
 
 	"github.com/sfconnect/connector/sforg"
+	"github.com/sfconnect/connector/sforg/soql"
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/settings"
 )
@@ -74,4 +76,28 @@ func TestFromEnvBudgetAndUsageLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLargeAnswerNotReadWhole: a record far larger than the output budget is
+// refused while it is read, with the budget's error and hint, not read whole
+// and then refused.
+func TestLargeAnswerNotReadWhole(t *testing.T) {
+	w := setup(t)
+	// Ten long text areas of 131,072 characters: 1.3 MB, over 4x the budget.
+	o := sforg.NewCustomObject("Dossier__c", "Dossier", "Dossiers", "Dossier Name", "Text")
+	values := map[string]any{"Name": "Huge"}
+	for i := range 10 {
+		name := fmt.Sprintf("Notes%d__c", i)
+		o.Fields = append(o.Fields, &sforg.Field{Name: name, Label: name, Type: soql.TypeTextArea, Length: 131072, Custom: true})
+		values[name] = strings.Repeat("x", 131072)
+	}
+	if err := w.org.Store().Define(o); err != nil {
+		t.Fatal(err)
+	}
+	id, err := w.org.Store().Insert("Dossier__c", values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := invoke(t, w.conn.Get, jsonEvent(t, map[string]any{"SObjectName": "Dossier__c", "SObjectId": id}))
+	wantError(t, r, faults.UnknownError, "larger than 960000 bytes, more than the 240000-byte output budget (SALESFORCE_OUTPUT_BUDGET) can hold: name only the fields you need in fields")
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce"
 	"github.com/sfconnect/connector/shared/salesforce/session"
+	"github.com/sfconnect/connector/shared/salesforce/transport"
 	"github.com/sfconnect/connector/shared/sessionstore"
 	"github.com/sfconnect/connector/shared/settings"
 )
@@ -168,7 +169,12 @@ func (c *Connector) run(ctx context.Context, a *Action, event []byte) (_ []byte,
 	if err != nil {
 		return nil, err
 	}
-	resp, paging, err := a.call(c, salesforce.WithStats(ctx, &stats), in)
+	// Nothing larger than the output could hold is read whole: memory
+	// follows the budget, not what Salesforce sends (query pages are read as
+	// a stream and keep only what fits).
+	ctx = transport.WithBodyLimit(salesforce.WithStats(ctx, &stats), readFactor*int64(c.budget),
+		fmt.Sprintf("more than the %d-byte output budget (%s) can hold%s", c.budget, settings.OutputBudget, hintOf(a)))
+	resp, paging, err := a.call(c, ctx, in)
 	if err != nil {
 		return nil, err
 	}

@@ -387,3 +387,31 @@ func BenchmarkQueryPage50000(b *testing.B) {
 		})
 	}
 }
+
+// TestQueryPageFarOverTheBudget: pages of 200 records of about 28 KB each
+// (5.6 MB a page, 23 times the budget) are read as streams: each output keeps
+// the records that fit, its cursor continues in the middle of the page, and
+// every record comes out exactly once. (make bench measures the memory of the
+// review's case, a 56 MB page of 2,000 such records.)
+func TestQueryPageFarOverTheBudget(t *testing.T) {
+	w := setup(t)
+	const total = 400
+	long := strings.Repeat("lorem ipsum ", 2_700)[:28_000]
+	for i := range total {
+		if _, err := w.org.Store().Insert("Account", map[string]any{"Name": fmt.Sprintf("Long %03d", i), "Description": long[:28_000-32+i%32]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := pageThrough(t, w, map[string]any{"salesforceQuery": "SELECT Id, Description FROM Account", "pageSize": 200}, settings.DefaultOutputBudget, total)
+	if len(s.ids) != total {
+		t.Fatalf("got %d distinct records, want %d", len(s.ids), total)
+	}
+	for id, n := range s.ids {
+		if n != 1 {
+			t.Fatalf("record %s came %d times", id, n)
+		}
+	}
+	if s.invokes < total/9 {
+		t.Errorf("got %d outputs, want each to hold what fits the budget (about 8 records)", s.invokes)
+	}
+}

@@ -88,8 +88,20 @@ func (c *Connector) query(ctx context.Context, in *input) (*salesforce.Response,
 		batch = min(args.maxRecords, maxPageSize)
 	}
 	room := c.budget - outputSlack
-	page, resp, err := sf.QueryPage(ctx, args.soql, args.cursor, batch)
 	var r records
+	// What a page may keep: the records that still fit the output, measured
+	// as they will be written (escaped, a comma before all but the first).
+	limit := func() salesforce.Limit {
+		l := salesforce.Limit{Room: room - r.escaped, Size: func(rec json.RawMessage) int { return escapedLen(rec) + 1 }}
+		if r.count == 0 {
+			l.Room++
+		}
+		if args.maxRecords > 0 {
+			l.Count = args.maxRecords - r.count
+		}
+		return l
+	}
+	page, resp, err := sf.QueryPage(ctx, args.soql, args.cursor, batch, limit())
 	var biggestBytes, biggestCount int // the largest whole page taken so far
 	for {
 		if err != nil {
@@ -100,7 +112,7 @@ func (c *Connector) query(ctx context.Context, in *input) (*salesforce.Response,
 		}
 		before := r.escaped
 		n := r.take(page.Records, room, args.maxRecords)
-		if n < len(page.Records) {
+		if n < len(page.Records) || page.Cut {
 			return c.cut(args, page, &r, n)
 		}
 		if page.Done {
@@ -115,7 +127,10 @@ func (c *Connector) query(ctx context.Context, in *input) (*salesforce.Response,
 				return r.answer(page.TotalSize, page.NextRecordsURL)
 			}
 		}
-		page, resp, err = sf.QueryPage(ctx, "", page.NextRecordsURL, batch)
+		if args.maxRecords > 0 && r.count >= args.maxRecords {
+			return r.answer(page.TotalSize, page.NextRecordsURL)
+		}
+		page, resp, err = sf.QueryPage(ctx, "", page.NextRecordsURL, batch, limit())
 	}
 }
 
@@ -134,15 +149,23 @@ func (c *Connector) cut(args queryArgs, page *salesforce.Page, r *records, n int
 	case r.count == 0:
 		return nil, nil, faults.New(faults.UnknownError,
 			"QUERY: one record of this result is %d bytes, over %s: select fewer or smaller fields",
-			escapedLen(page.Records[0]), limit)
+			firstLeft(page, n), limit)
 	}
 	cursor, ok := page.Resume(n)
 	if !ok {
 		return nil, nil, faults.New(faults.UnknownError,
 			"QUERY: Salesforce sent %d records in one page with no cursor to continue from, and only %d fit %s: add a LIMIT or select fewer fields",
-			len(page.Records), n, limit)
+			page.TotalSize, n, limit)
 	}
 	return r.answer(page.TotalSize, cursor)
+}
+
+// firstLeft is the size of the first record of page an output could not take.
+func firstLeft(page *salesforce.Page, n int) int {
+	if n < len(page.Records) {
+		return escapedLen(page.Records[n])
+	}
+	return page.LeftCost - 1 // Size counted its comma
 }
 
 // records is the output's records, written as they will be in salesforceResult.

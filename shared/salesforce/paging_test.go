@@ -73,7 +73,7 @@ func TestQueryPage(t *testing.T) {
 	})
 	c, _ := newClient(t, o, nil)
 
-	first, resp, err := c.QueryPage(t.Context(), "SELECT Name FROM Account", "", 200)
+	first, resp, err := c.QueryPage(t.Context(), "SELECT Name FROM Account", "", 200, Limit{})
 	if err != nil || first == nil {
 		t.Fatalf("first page: %v %v", resp, err)
 	}
@@ -83,11 +83,11 @@ func TestQueryPage(t *testing.T) {
 	if resp.Status != http.StatusOK || resp.Body != nil || resp.Header.Get("Sforce-Limit-Info") == "" {
 		t.Errorf("first page response: got status %d, body %q, header %v; want 200, no body, the limit header", resp.Status, resp.Body, resp.Header)
 	}
-	second, _, err := c.QueryPage(t.Context(), "", first.NextRecordsURL, 2000)
+	second, _, err := c.QueryPage(t.Context(), "", first.NextRecordsURL, 2000, Limit{})
 	if err != nil || second == nil || len(second.Records) != 2 {
 		t.Fatalf("second page: %+v %v", second, err)
 	}
-	last, _, err := c.QueryPage(t.Context(), "ignored when there is a cursor", second.NextRecordsURL, 0)
+	last, _, err := c.QueryPage(t.Context(), "ignored when there is a cursor", second.NextRecordsURL, 0, Limit{})
 	if err != nil || last == nil || !last.Done || len(last.Records) != 1 {
 		t.Fatalf("last page: %+v %v", last, err)
 	}
@@ -118,12 +118,12 @@ func TestQueryPage(t *testing.T) {
 
 	// A page resumed mid-page is served from there.
 	mid, _ := second.Resume(1)
-	if p, _, err := c.QueryPage(t.Context(), "", mid, 0); err != nil || p == nil || len(p.Records) != 2 {
+	if p, _, err := c.QueryPage(t.Context(), "", mid, 0, Limit{}); err != nil || p == nil || len(p.Records) != 2 {
 		t.Errorf("resumed page: %+v %v", p, err)
 	}
 
 	// A released locator is Salesforce's 400 answer, not an error.
-	p, resp, err := c.QueryPage(t.Context(), "", locator+"-9", 0)
+	p, resp, err := c.QueryPage(t.Context(), "", locator+"-9", 0, Limit{})
 	if err != nil || p != nil || resp.Status != http.StatusBadRequest || !strings.Contains(string(resp.Body), "INVALID_QUERY_LOCATOR") {
 		t.Errorf("released locator: got %+v %+v %v, want the 400 answer", p, resp, err)
 	}
@@ -141,7 +141,7 @@ func TestQueryPageSingle(t *testing.T) {
 		jsonAnswer(w, http.StatusOK, []byte(`{"totalSize":2,"done":true,"records":[{"Name":"A"},{"Name":"B"}]}`))
 	})
 	c, _ := newClient(t, o, nil)
-	p, _, err := c.QueryPage(t.Context(), "SELECT Name FROM Account", "", 0)
+	p, _, err := c.QueryPage(t.Context(), "SELECT Name FROM Account", "", 0, Limit{})
 	if err != nil || p == nil || !p.Done {
 		t.Fatalf("got %+v %v", p, err)
 	}
@@ -161,7 +161,7 @@ func TestQueryPageRefusesCursors(t *testing.T) {
 		"/services/data/v45.0/sobjects/Account/001D000000IqhSLIAZ",
 		"/services/data/v45.0/query/../../../x-1",
 	} {
-		_, _, err := c.QueryPage(t.Context(), "", cursor, 0)
+		_, _, err := c.QueryPage(t.Context(), "", cursor, 0, Limit{})
 		if faults.CodeOf(err) != faults.InvalidInput {
 			t.Errorf("%q: got %v, want INVALID_INPUT", cursor, err)
 		}

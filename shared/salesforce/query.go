@@ -4,35 +4,45 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce/session"
 	"github.com/sfconnect/connector/shared/salesforce/transport"
 )
 
-// Page is one batch of a query's answer as Salesforce sent it. Records stay raw:
+// Page is one batch of a query's answer, read as it arrived. Records stay raw:
 // they are copied into an answer, never decoded.
 type Page struct {
 	TotalSize      int
 	Done           bool
 	NextRecordsURL string // the locator of the next page; empty when Done
 	Records        []json.RawMessage
+	// Cut says the page had records after Records that the Limit left out:
+	// they were read past (or not read at all), never kept. LeftCost is the
+	// cost of the first of them, as Limit.Size measures it.
+	Cut      bool
+	LeftCost int
 
 	locator string // "/services/data/vNN.N/query/<id>" of the server cursor; "" when unknown
 	offset  int    // position of Records[0] in the whole result
+	count   int    // records of the page that were read, kept or not
 }
 
-// wirePage is a page as it arrives.
-type wirePage struct {
-	TotalSize      *int              `json:"totalSize"`
-	Done           bool              `json:"done"`
-	NextRecordsURL string            `json:"nextRecordsUrl"`
-	Records        []json.RawMessage `json:"records"`
+// Limit bounds what QueryPage keeps of a page, so that memory follows the
+// output budget rather than the page: records are kept in order while their
+// costs fit in Room and there are fewer than Count; zero values do not
+// limit. Size is the cost of one record (default: its length).
+type Limit struct {
+	Room  int
+	Count int
+	Size  func(json.RawMessage) int
 }
 
 // cursorPath is a query locator path as Salesforce writes nextRecordsUrl,
@@ -52,13 +62,18 @@ func ValidCursor(s string) bool { return cursorPath.MatchString(s) }
 // answer other than 200 (400 MALFORMED_QUERY, 400 INVALID_QUERY_LOCATOR...) comes
 // back as the Response with a nil Page; a 200 answer's Response holds no body,
 // its records being in the Page.
-func (c *Client) QueryPage(ctx context.Context, soql, cursor string, pageSize int) (*Page, *Response, error) {
+//
+// The page is read as a stream and only what limit allows is kept: a 57 MB
+// page of which 7 records fit the output costs those 7 records of memory,
+// plus the record being read. Reading stops once the page's nextRecordsUrl is
+// known and nothing more can be kept.
+func (c *Client) QueryPage(ctx context.Context, soql, cursor string, pageSize int, limit Limit) (*Page, *Response, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
-	return c.queryPage(ctx, soql, cursor, pageSize)
+	return c.queryPage(ctx, soql, cursor, pageSize, limit)
 }
 
-func (c *Client) queryPage(ctx context.Context, soql, cursor string, pageSize int) (*Page, *Response, error) {
+func (c *Client) queryPage(ctx context.Context, soql, cursor string, pageSize int, limit Limit) (*Page, *Response, error) {
 	var build func(t *session.Token) transport.Request
 	var locator string
 	offset := 0
@@ -85,26 +100,28 @@ func (c *Client) queryPage(ctx context.Context, soql, cursor string, pageSize in
 			}
 		}
 	}
-	if pageSize > 0 {
-		inner := build
-		build = func(t *session.Token) transport.Request {
-			r := inner(t)
+	inner := build
+	build = func(t *session.Token) transport.Request {
+		r := inner(t)
+		if pageSize > 0 {
 			r.Header["Sforce-Query-Options"] = "batchSize=" + strconv.Itoa(pageSize)
-			return r
 		}
+		r.Read = func(body io.Reader) (any, error) { return readPage(body, limit) }
+		return r
 	}
 	resp, err := c.do(ctx, build)
 	if err != nil || resp.Status != http.StatusOK {
 		return nil, resp, err
 	}
-	var w wirePage
-	if err := json.Unmarshal(resp.Body, &w); err != nil || w.TotalSize == nil {
+	p, ok := resp.Value.(*Page)
+	if !ok {
 		return nil, nil, faults.New(faults.UnknownError, "query: Salesforce's answer is not a query result")
 	}
-	p := &Page{TotalSize: *w.TotalSize, Done: w.Done, NextRecordsURL: w.NextRecordsURL, Records: w.Records, locator: locator, offset: offset}
-	if !p.Done && (!strings.HasPrefix(p.NextRecordsURL, "/services/data/") || len(p.Records) == 0) {
+	p.locator, p.offset = locator, offset
+	if !p.Done && (!ValidCursor(p.NextRecordsURL) || p.count == 0) {
 		// The locator is a path on the same instance; anything else, or a page
-		// that brings nothing yet promises more, would not end.
+		// that brings nothing yet promises more, would not end. It is
+		// Salesforce's answer that is wrong, not the caller's input.
 		return nil, nil, faults.New(faults.UnknownError, "query: Salesforce's page is not done but gives no usable nextRecordsUrl")
 	}
 	if p.locator == "" && cursor == "" {
@@ -114,8 +131,98 @@ func (c *Client) queryPage(ctx context.Context, soql, cursor string, pageSize in
 			p.locator = m[1]
 		}
 	}
-	resp.Body = nil // the records were copied out of it
+	resp.Value = nil
 	return p, resp, nil
+}
+
+// readPage reads a query answer from body, keeping the records limit allows.
+// Salesforce writes totalSize, done and nextRecordsUrl before records; when
+// nextRecordsUrl comes after them, the records are read past, not kept, to
+// find it.
+func readPage(body io.Reader, limit Limit) (*Page, error) {
+	dec := json.NewDecoder(body)
+	if err := expectDelim(dec, '{'); err != nil {
+		return nil, err
+	}
+	p := &Page{}
+	var total *int
+	room := limit.Room
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch key {
+		case "totalSize":
+			var n int
+			if err := dec.Decode(&n); err != nil {
+				return nil, err
+			}
+			total = &n
+		case "done":
+			if err := dec.Decode(&p.Done); err != nil {
+				return nil, err
+			}
+		case "nextRecordsUrl":
+			if err := dec.Decode(&p.NextRecordsURL); err != nil {
+				return nil, err
+			}
+		case "records":
+			if err := expectDelim(dec, '['); err != nil {
+				return nil, err
+			}
+			for dec.More() {
+				if p.Cut && total != nil && (p.Done || p.NextRecordsURL != "") {
+					// Nothing more can be kept and the rest is known: the
+					// remainder of the page is not read.
+					p.TotalSize = *total
+					return p, nil
+				}
+				var rec json.RawMessage
+				if err := dec.Decode(&rec); err != nil {
+					return nil, err
+				}
+				p.count++
+				if p.Cut {
+					continue
+				}
+				cost := len(rec)
+				if limit.Size != nil {
+					cost = limit.Size(rec)
+				}
+				if (limit.Room > 0 && cost > room) || (limit.Count > 0 && len(p.Records) >= limit.Count) {
+					p.Cut, p.LeftCost = true, cost
+					continue
+				}
+				room -= cost
+				p.Records = append(p.Records, rec)
+			}
+			if _, err := dec.Token(); err != nil { // ]
+				return nil, err
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if total == nil {
+		return nil, errors.New("no totalSize")
+	}
+	p.TotalSize = *total
+	return p, nil
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		return fmt.Errorf("want %q", want)
+	}
+	return nil
 }
 
 // Resume returns the cursor that continues the result after the first n records
@@ -126,7 +233,7 @@ func (c *Client) queryPage(ctx context.Context, soql, cursor string, pageSize in
 // result that fitted in one page has none) or is the last one.
 func (p *Page) Resume(n int) (string, bool) {
 	switch {
-	case n >= len(p.Records):
+	case !p.Cut && n >= len(p.Records):
 		return p.NextRecordsURL, p.NextRecordsURL != ""
 	case p.locator == "" || p.offset+n == 0:
 		return "", false
@@ -144,7 +251,7 @@ func (p *Page) Resume(n int) (string, bool) {
 func (c *Client) Query(ctx context.Context, soql string) (*Response, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
-	p, resp, err := c.queryPage(ctx, soql, "", 0)
+	p, resp, err := c.queryPage(ctx, soql, "", 0, Limit{})
 	if err != nil || p == nil {
 		return resp, err
 	}
@@ -152,7 +259,7 @@ func (c *Client) Query(ctx context.Context, soql string) (*Response, error) {
 	m.start(p)
 	m.add(p.Records)
 	for !p.Done {
-		if p, resp, err = c.queryPage(ctx, "", p.NextRecordsURL, 0); err != nil || p == nil {
+		if p, resp, err = c.queryPage(ctx, "", p.NextRecordsURL, 0, Limit{}); err != nil || p == nil {
 			return resp, err
 		}
 		m.add(p.Records)

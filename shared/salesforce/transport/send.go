@@ -242,7 +242,14 @@ func (c *Client) exchange(ctx context.Context, req Request) outcome {
 		retryAfter: -1,
 	}
 	body := &capped{r: raw, left: c.opts.MaxBodyBytes}
-	if req.Read != nil && status >= 200 && status < 300 {
+	streamed := req.Read != nil && status >= 200 && status < 300
+	limit, limited := ctx.Value(bodyLimitKey{}).(bodyLimit)
+	if limited && !streamed && limit.n < body.left {
+		body.left = limit.n
+	} else {
+		limited = false
+	}
+	if streamed {
 		v, err := req.Read(body)
 		switch {
 		case body.netErr != nil:
@@ -260,6 +267,9 @@ func (c *Client) exchange(ctx context.Context, req Request) outcome {
 	switch {
 	case body.netErr != nil:
 		return c.networkFailure(ctx, actx, body.netErr, true)
+	case body.over && limited:
+		o.resp, o.err = nil, faults.New(faults.UnknownError, "%s: the Salesforce response is larger than %d bytes, %s", req.Name, limit.n, limit.why)
+		return o
 	case body.over:
 		o.resp, o.err = nil, c.tooLarge(req)
 		return o

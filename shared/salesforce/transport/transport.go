@@ -201,6 +201,22 @@ func CountsFrom(ctx context.Context) *Counts {
 	return c
 }
 
+type bodyLimitKey struct{}
+
+// WithBodyLimit returns a context whose answers are read up to n bytes (below
+// Options.MaxBodyBytes), for a caller that can use nothing larger: an answer
+// past it fails with UNKNOWN_ERROR saying why (as why says), before it is
+// all in memory. Answers that Request.Read streams keep MaxBodyBytes: the
+// reader keeps only what fits.
+func WithBodyLimit(ctx context.Context, n int64, why string) context.Context {
+	return context.WithValue(ctx, bodyLimitKey{}, bodyLimit{n, why})
+}
+
+type bodyLimit struct {
+	n   int64
+	why string
+}
+
 // CountLogin counts one login request in ctx's Counts.
 func CountLogin(ctx context.Context) {
 	if c := CountsFrom(ctx); c != nil {
