@@ -20,7 +20,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 func TestReadPage(t *testing.T) {
-	rec := func(i int) string { return `{"attributes":{"type":"Account"},"Name":"` + strings.Repeat("n", 4000) + `","I":` + string(rune('0'+i)) + `}` }
+	rec := func(i int) string {
+		return `{"attributes":{"type":"Account"},"Name":"` + strings.Repeat("n", 4000) + `","I":` + string(rune('0'+i)) + `}`
+	}
 	var recs []string
 	for i := range 9 {
 		recs = append(recs, rec(i))
