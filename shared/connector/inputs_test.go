@@ -40,6 +40,7 @@ func TestBadInput(t *testing.T) {
 		{"custom object without payload", c.CustomObjectCreate, `{}`, "MISSING_INPUT", "salesforcePayload"},
 		{"custom object without fullName", c.CustomObjectCreate, `{"salesforcePayload":{"label":"Invoice"}}`, "MISSING_INPUT", "fullName"},
 		{"custom object with unknown field", c.CustomObjectCreate, `{"salesforcePayload":{"fullName":"A__c","colour":"red"}}`, "INVALID_INPUT", "colour"},
+		{"custom object with a 200 KB unknown field name", c.CustomObjectCreate, `{"salesforcePayload":{"fullName":"A__c","` + strings.Repeat("k", 200_000) + `":1}}`, "INVALID_INPUT", `unknown field "kkkk`},
 		{"custom object with wrong type", c.CustomObjectCreate, `{"salesforcePayload":{"fullName":"A__c","label":7}}`, "INVALID_INPUT", "label"},
 		{"event not JSON", c.Get, `{"SObjectName":`, "INVALID_INPUT", "JSON"},
 		{"event an array", c.ApprovalList, `[]`, "INVALID_INPUT", "object"},
@@ -49,7 +50,10 @@ func TestBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := invoke(t, tt.h, tt.event)
 			if r.ErrorType != tt.wantType || !strings.Contains(r.ErrorMessage, tt.wantText) {
-				t.Errorf("got %q %q, want %q naming %q", r.ErrorType, r.ErrorMessage, tt.wantType, tt.wantText)
+				t.Errorf("got %q %.300q, want %q naming %q", r.ErrorType, r.ErrorMessage, tt.wantType, tt.wantText)
+			}
+			if len(r.ErrorMessage) > 1000 {
+				t.Errorf("got a %d-byte message, want one that quotes the input cut short", len(r.ErrorMessage))
 			}
 		})
 	}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce"
@@ -34,11 +36,19 @@ func customObject(ctx context.Context, sf *salesforce.Client, in *input) (*sales
 	return sf.CreateCustomObject(ctx, def)
 }
 
-// jsonProblem describes a decoding error without echoing the input's values.
+// jsonProblem describes a decoding error without echoing the input's values;
+// an unknown field's name is quoted and cut short (it is the caller's input,
+// and a 200 KB name would otherwise be the message and the log line).
 func jsonProblem(err error) string {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		return "field " + typeErr.Field + " must be a " + typeErr.Type.String()
+		return "field " + quote(typeErr.Field) + " must be a " + typeErr.Type.String()
 	}
-	return err.Error()
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if unquoted, err := strconv.Unquote(name); err == nil {
+			name = unquoted
+		}
+		return "unknown field " + quote(name)
+	}
+	return "not valid JSON"
 }

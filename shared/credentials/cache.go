@@ -68,7 +68,10 @@ func (c *Cache) Load(ctx context.Context) (Config, error) {
 	if err := ctx.Err(); err != nil {
 		return Config{}, faults.Wrap(faults.RequestTimeout, err, "no time left to load the Salesforce configuration")
 	}
-	ch := c.group.DoChan("load", func() (any, error) {
+	ch := c.group.DoChan("load", func() (_ any, err error) {
+		// A panic here would be re-raised in a goroutine of singleflight's
+		// and end the execution environment; it is an error instead.
+		defer faults.Recover(&err, "loading the Salesforce configuration")
 		return c.load(context.WithoutCancel(ctx), gen)
 	})
 	if c.wait != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -230,5 +231,21 @@ func TestCacheInvalidateDuringLoad(t *testing.T) {
 	mustLoad(t, c, "user-2")
 	if got := src.loads.Load(); got != 2 {
 		t.Errorf("got %d loads, want 2", got)
+	}
+}
+
+// panicking is a source whose Load panics.
+type panicking struct{}
+
+func (panicking) Load(context.Context) (Config, error) { panic("a bug in a source") }
+
+// TestCachePanicIsAnError: a panic in the shared load is an UNKNOWN_ERROR for
+// every caller, not a crash of the execution environment (singleflight would
+// re-raise it in a goroutine of its own).
+func TestCachePanicIsAnError(t *testing.T) {
+	c := NewCache(panicking{}, time.Minute)
+	_, err := c.Load(t.Context())
+	if faults.CodeOf(err) != faults.UnknownError || !strings.Contains(faults.MessageOf(err), "internal error") {
+		t.Fatalf("got %v, want UNKNOWN_ERROR", err)
 	}
 }

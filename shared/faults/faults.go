@@ -90,3 +90,12 @@ func Lambda(err error) error {
 	}
 	return messages.InvokeResponse_Error{Type: string(CodeOf(err)), Message: MessageOf(err)}
 }
+
+// Recover, deferred, turns a panic into an UNKNOWN_ERROR in *err naming what
+// was under way. Use it where a panic would otherwise escape to a goroutine
+// nobody recovers in (singleflight re-panics in a new one).
+func Recover(err *error, what string) {
+	if p := recover(); p != nil {
+		*err = Wrap(UnknownError, fmt.Errorf("panic: %v", p), "internal error in %s", what)
+	}
+}

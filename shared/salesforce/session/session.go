@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/salesforce/transport"
 )
 
@@ -105,7 +106,10 @@ func (c *Cache) Token(ctx context.Context) (*Token, error) {
 		}
 		c.drop(t)
 	}
-	ch := c.group.DoChan("login", func() (any, error) {
+	ch := c.group.DoChan("login", func() (_ any, err error) {
+		// A panic here would be re-raised in a goroutine of singleflight's
+		// and end the execution environment; it is an error instead.
+		defer faults.Recover(&err, "the Salesforce login")
 		// A login that finished just before this one started already did the
 		// work (when the identity changed, drop() took the old session out).
 		if t := c.Cached(); t != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sfconnect/connector/internal/testclock"
 	"github.com/sfconnect/connector/shared/credentials"
+	"github.com/sfconnect/connector/shared/faults"
 )
 
 func TestHash(t *testing.T) {
@@ -99,5 +100,20 @@ func TestCache(t *testing.T) {
 	c.Invalidate(second)
 	if got, _ := c.Token(t.Context()); got == second || next.n.Load() != 3 {
 		t.Errorf("invalidating the current session kept it")
+	}
+}
+
+// panicky is a Source whose Token panics.
+type panicky struct{ counter }
+
+func (*panicky) Token(context.Context) (*Token, error) { panic("a bug in a login") }
+
+// TestCachePanicIsAnError: a panic in the shared login is an UNKNOWN_ERROR,
+// not a crash of the execution environment.
+func TestCachePanicIsAnError(t *testing.T) {
+	c := Reuse(&panicky{}, time.Hour, time.Minute, time.Now)
+	_, err := c.Token(t.Context())
+	if faults.CodeOf(err) != faults.UnknownError {
+		t.Fatalf("got %v, want UNKNOWN_ERROR", err)
 	}
 }

@@ -354,8 +354,18 @@ func (c *Client) networkFailure(ctx, actx context.Context, err error, reached bo
 			}
 		}
 	}
-	c.log.Debug("salesforce network error", "failure", o.desc, "error", err.Error())
+	c.log.Debug("salesforce network error", "failure", o.desc, "error", withoutURL(err))
 	return o
+}
+
+// withoutURL is an error's text without the URL a *url.Error quotes: a query's
+// URL carries its SOQL, and a WHERE clause can name people.
+func withoutURL(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Op + ": " + ue.Err.Error()
+	}
+	return err.Error()
 }
 
 // netFailures sorts network errors, first match wins; anything unmatched is lost.

@@ -1,6 +1,10 @@
 package transport
 
 import (
+	"bytes"
+	"log/slog"
+	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -66,5 +70,28 @@ func TestSalesforceURL(t *testing.T) {
 		if got := SalesforceURL(raw); got != want {
 			t.Errorf("SalesforceURL(%q): got %v, want %v", raw, got, want)
 		}
+	}
+}
+
+// TestNetworkErrorLogsNoURL: a failed query's debug log line does not carry
+// its URL, whose q= holds the SOQL.
+func TestNetworkErrorLogsNoURL(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	var logs bytes.Buffer
+	c := New(Options{MaxAttempts: 1, Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	_, err = c.Send(t.Context(), Request{Name: "GET query", Method: "GET", URL: "http://" + addr + "/services/data/v45.0/query?q=SELECT+Id+FROM+Contact+WHERE+Email%3D%27jane%40example.com%27", Idempotent: true})
+	if err == nil {
+		t.Fatal("got no error from a closed port")
+	}
+	if strings.Contains(logs.String(), "example.com") || strings.Contains(logs.String(), "SELECT") {
+		t.Errorf("the log holds the query: %s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "connection refused") {
+		t.Errorf("the log lost the cause: %s", logs.String())
 	}
 }
