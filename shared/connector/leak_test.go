@@ -2,7 +2,11 @@ package connector
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -104,8 +108,8 @@ func leakScenes() []leakScene {
 	}
 }
 
-// TestNoSecretLeaks runs every action through every scene, with the password
-// and the SOAP flows, and scans every log line (the connector's, the client's
+// TestNoSecretLeaks runs every action through every scene, with each of the
+// four login flows, and scans every log line (the connector's, the client's
 // and slog's default logger, at debug level), every error message and every
 // output for the password, the security token, the client secret and every
 // access token the org issued.
@@ -126,7 +130,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		seen = append(seen, r.ErrorType+"\n"+r.ErrorMessage+"\n"+r.SalesforceResult+"\n"+r.SalesforceStatus)
 	}
 
-	for _, flow := range []string{credentials.FlowPassword, credentials.FlowSOAP} {
+	for _, flow := range []string{credentials.FlowPassword, credentials.FlowSOAP, credentials.FlowClientCredentials, credentials.FlowJWT} {
 		for _, sc := range leakScenes() {
 			for _, a := range actions() {
 				t.Run(flow+"/"+sc.name+"/"+a.name, func(t *testing.T) {
@@ -165,6 +169,7 @@ func TestNoSecretLeaks(t *testing.T) {
 			"password":       canaryPassword,
 			"security token": canaryToken,
 			"client secret":  canarySecret,
+			"private key":    canaryKeyLine(),
 		}
 		tokens := 0
 		for i, org := range orgs {
@@ -232,13 +237,17 @@ func jsonString(s string) string {
 // anything out.
 func leakWorld(t *testing.T, flow string, log *slog.Logger, logs *syncBuffer) (*world, map[string]string) {
 	t.Helper()
-	org, err := sforg.Start(sforg.Options{Password: canaryPassword, SecurityToken: canaryToken, ClientSecret: canarySecret})
+	org, err := sforg.Start(sforg.Options{Password: canaryPassword, SecurityToken: canaryToken, ClientSecret: canarySecret,
+		JWTPublicKeyPEM: canaryPublicPEM()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { org.Close() })
 	settings := org.Settings()
 	settings[credentials.KeyAuthFlow] = flow
+	if flow == credentials.FlowJWT {
+		settings[credentials.KeyPrivateKey] = canaryPrivatePEM()
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	var d net.Dialer
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -252,4 +261,35 @@ func leakWorld(t *testing.T, flow string, log *slog.Logger, logs *syncBuffer) (*
 	opts.Transport.HTTPClient = &http.Client{Transport: tr}
 	opts.Credentials = settingsSource(settings)
 	return newWorld(org, opts, logs), settings
+}
+
+// The canary RSA key of the JWT bearer flow, made once.
+var canaryKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+func canaryPrivatePEM() string {
+	b, err := x509.MarshalPKCS8PrivateKey(canaryKey())
+	if err != nil {
+		panic(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: b}))
+}
+
+func canaryPublicPEM() string {
+	b, err := x509.MarshalPKIXPublicKey(&canaryKey().PublicKey)
+	if err != nil {
+		panic(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: b}))
+}
+
+// canaryKeyLine is the first line of the private key's base64: any trace of
+// the key holds it.
+func canaryKeyLine() string {
+	return strings.Split(canaryPrivatePEM(), "\n")[1]
 }

@@ -2,12 +2,17 @@ package connector
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/sfconnect/connector/local/moto"
 	"github.com/sfconnect/connector/sforg"
+	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
 	"github.com/sfconnect/connector/shared/sessionstore"
 	"github.com/sfconnect/connector/shared/settings"
@@ -107,5 +112,79 @@ func TestFromEnvReadsTheSecret(t *testing.T) {
 	_, err = FromEnv(lookup, io.Discard)
 	if faults.CodeOf(err) != faults.MissingToken {
 		t.Errorf("without AWS credentials: got %v, want MISSING_TOKEN", err)
+	}
+}
+
+// TestNoSecretsInSessionTable runs each login flow with the shared session
+// table, through a re-login after a revoked session and a rejected login, and
+// scans every attribute of every item: no password, security token, client
+// secret, private key or access token in clear.
+func TestNoSecretsInSessionTable(t *testing.T) {
+	endpoint := moto.StartSerialTest(t)
+	db := moto.DynamoDB(endpoint)
+	table := moto.NewTable(t, db, "sessions", sessionstore.AttrKey, sessionstore.AttrExpiry)
+	var orgs []*sforg.Server
+	for _, flow := range []string{credentials.FlowPassword, credentials.FlowSOAP, credentials.FlowClientCredentials, credentials.FlowJWT} {
+		t.Run(flow, func(t *testing.T) {
+			org, err := sforg.Start(sforg.Options{Password: canaryPassword, SecurityToken: canaryToken, ClientSecret: canarySecret,
+				JWTPublicKeyPEM: canaryPublicPEM()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { org.Close() })
+			orgs = append(orgs, org)
+			env := org.Settings()
+			env[credentials.KeyAuthFlow] = flow
+			if flow == credentials.FlowJWT {
+				env[credentials.KeyPrivateKey] = canaryPrivatePEM()
+			}
+			env[settings.SessionTable] = table
+			env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+			env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_REGION"] = moto.AccessKeyID, moto.SecretAccessKey, moto.Region
+			c, err := FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustOK(t, invoke(t, c.Create, `{"SObjectName":"Account","salesforcePayload":{"Name":"Acme"}}`), "201")
+			org.ExpireSessions()
+			mustOK(t, invoke(t, c.ApprovalList, `{}`), "200")
+
+			// A rejected login is stored for the fleet too.
+			env[credentials.KeyClientSecret] = canarySecret + "-wrong"
+			env[credentials.KeyPassword] = canaryPassword + "-wrong"
+			env[credentials.KeyUsername] = "someone-else@sforg.local"
+			bad, err := FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := invoke(t, bad.ApprovalList, `{}`); r.ErrorType != string(faults.MissingToken) {
+				t.Errorf("with wrong credentials: got %s %s, want MISSING_TOKEN", r.ErrorType, r.ErrorMessage)
+			}
+		})
+	}
+	out, err := db.Scan(t.Context(), &dynamodb.ScanInput{TableName: aws.String(table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items strings.Builder
+	for _, item := range out.Items {
+		for name, v := range item {
+			fmt.Fprintf(&items, "%s=%v\n", name, v)
+		}
+	}
+	secrets := map[string]string{"password": canaryPassword, "security token": canaryToken, "client secret": canarySecret,
+		"private key": canaryKeyLine()}
+	tokens := 0
+	for i, org := range orgs {
+		for j, tok := range org.IssuedTokens() {
+			secrets[fmt.Sprintf("access token %d of org %d", j+1, i+1)] = tok
+			tokens++
+		}
+	}
+	if tokens < 8 || len(out.Items) < 4 || !strings.Contains(items.String(), "accessToken") {
+		t.Fatalf("got %d tokens and %d items: the scan would prove nothing\n%s", tokens, len(out.Items), items.String())
+	}
+	for _, leak := range findLeaks(map[string]string{"session table": items.String()}, secrets) {
+		t.Error(leak)
 	}
 }
