@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -24,6 +25,7 @@ type options struct {
 	keep    bool
 	verbose bool
 	addr    string    // the org's listen address; "" picks a free loopback port
+	http    bool      // plain HTTP instead of HTTPS
 	out     io.Writer // the story
 	log     io.Writer // progress of the set-up, function logs with -v
 }
@@ -89,7 +91,16 @@ func up(ctx context.Context, o options) (_ *env, err error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	if e.org, err = sforg.Listen(addr, sforg.Options{}); err != nil {
+	if e.dir, err = os.MkdirTemp("", "sfconnect-demo-"); err != nil {
+		return nil, err
+	}
+	// HTTPS with the org's own CA, kept beside the build: the functions trust
+	// it through SSL_CERT_FILE, as Go's crypto/x509 reads it on Linux.
+	orgOpts := sforg.Options{TLS: !o.http}
+	if orgOpts.TLS {
+		orgOpts.CADir = filepath.Join(e.dir, "ca")
+	}
+	if e.org, err = sforg.Listen(addr, orgOpts); err != nil {
 		return nil, fmt.Errorf("start the org: %w", err)
 	}
 	if e.moto, err = moto.Start(ctx, nil); err != nil {
@@ -103,9 +114,6 @@ func up(ctx context.Context, o options) (_ *env, err error) {
 		return nil, err
 	}
 
-	if e.dir, err = os.MkdirTemp("", "sfconnect-demo-"); err != nil {
-		return nil, err
-	}
 	// Every function is built and started, so that -keep offers them all;
 	// the story uses all but approval-reject.
 	names, err := stack.Functions()
@@ -127,12 +135,20 @@ func up(ctx context.Context, o options) (_ *env, err error) {
 		}
 	}
 	start := time.Now()
-	e.functions, err = stack.Start(ctx, bootstraps, stack.FunctionEnv(stack.SecretName, e.moto), func(name string) io.Writer { return e.logs[name] })
+	fnEnv := stack.FunctionEnv(stack.SecretName, e.moto)
+	if ca := e.org.CAFile(); ca != "" {
+		fnEnv["SSL_CERT_FILE"] = ca
+	}
+	e.functions, err = stack.Start(ctx, bootstraps, fnEnv, func(name string) io.Writer { return e.logs[name] })
 	if err != nil {
 		return nil, fmt.Errorf("start the functions: %w", err)
 	}
 
-	fmt.Fprintf(o.out, "Salesforce org   %s (local emulator, org %s)\n", e.org.URL, sforg.OrgID)
+	tls := ""
+	if e.org.CAFile() != "" {
+		tls = ", its own CA trusted by the functions through SSL_CERT_FILE"
+	}
+	fmt.Fprintf(o.out, "Salesforce org   %s (local emulator, org %s%s)\n", e.org.URL, sforg.OrgID, tls)
 	fmt.Fprintf(o.out, "Secrets Manager  %s (moto), secret %s holds the org's 8 SALESFORCE_* settings\n", e.moto.URL, stack.SecretName)
 	fmt.Fprintf(o.out, "Lambda           %d functions built for %s/%s in %d ms, each under aws-lambda-rie with SALESFORCE_SECRET_ID=%s (up in %d ms)\n",
 		len(names), runtime.GOOS, runtime.GOARCH, buildTime.Milliseconds(), stack.SecretName, time.Since(start).Milliseconds())

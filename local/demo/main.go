@@ -16,13 +16,16 @@
 // and how long the invoke took; the summary counts the logins the org saw,
 // which should be one per function environment.
 //
-//	go run ./local/demo [-keep] [-v] [-addr 127.0.0.1:8080]
+//	go run ./local/demo [-keep] [-v] [-http] [-addr 127.0.0.1:8080]
 //
-// -keep leaves everything running after the story and prints the org's
-// settings, the secret and each function's invoke URL, until Ctrl-C. -v prints
-// whole outputs and the functions' log lines. -addr puts the org on a fixed
-// address; 127.0.0.1:8080 is the one events/env.json names, so `make invoke`
-// then reaches the demo's org and its records. The exit status is 1 when a step
+// The org serves HTTPS with its own certificate authority, which the
+// functions trust through SSL_CERT_FILE, so the client's TLS paths run as in a
+// deployment. -keep leaves everything running after the story and prints the
+// org's settings, the secret and each function's invoke URL, until Ctrl-C. -v
+// prints whole outputs and the functions' log lines. -http serves plain HTTP
+// and -addr puts the org on a fixed address: -http -addr 127.0.0.1:8080 is
+// what events/env.json names, so `make invoke` then reaches the demo's org and
+// its records. The exit status is 1 when a step
 // fails or something could not be started; everything the demo started is
 // stopped before it exits, on Ctrl-C too.
 package main
@@ -45,6 +48,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.BoolVar(&o.keep, "keep", false, "leave the org, moto and the functions running after the story and print how to reach them; Ctrl-C stops them")
 	fs.BoolVar(&o.verbose, "v", false, "print whole outputs and the functions' log lines")
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "the org's listen address (127.0.0.1:8080 is the one events/env.json names)")
+	fs.BoolVar(&o.http, "http", false, "serve the org over plain HTTP instead of HTTPS (what events/env.json expects)")
 	if status, ok := cli.Parse(fs, args); !ok {
 		return status
 	}

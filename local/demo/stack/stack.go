@@ -59,7 +59,7 @@ func SecretString(settings map[string]string) (string, error) {
 func FunctionEnv(secretID string, aws *moto.Server) map[string]string {
 	env := map[string]string{
 		"SALESFORCE_SECRET_ID": secretID,
-		"SALESFORCE_AUTH_FLOW": "password",
+		"SALESFORCE_AUTH_FLOW": "auto",
 		"LOG_LEVEL":            "info",
 	}
 	for k, v := range aws.Env() {
