@@ -104,7 +104,7 @@ func FromEnv(lookup func(string) (string, bool), out io.Writer) (*Connector, err
 			return &Connector{log: log, initErr: err}, err
 		}
 		db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.Endpoint(getenv, "DYNAMODB") })
-		store := sessionstore.New(db, sessionstore.Options{Table: s.SessionTable, Logger: log,
+		store := sessionstore.New(db, sessionstore.Options{Table: s.SessionTable, Logger: log, CallTimeout: s.SessionTableTimeout,
 			RejectionCooldown: cmp.Or(opts.LoginCooldown, session.DefaultCooldown)})
 		ttl := cmp.Or(opts.TokenTTL, salesforce.DefaultTokenTTL)
 		opts.Share = func(next session.Source) session.Source { return store.Shared(next, ttl) }

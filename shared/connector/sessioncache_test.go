@@ -34,6 +34,7 @@ func TestSharedSessionCacheFromEnv(t *testing.T) {
 	env := org.Settings()
 	env["SALESFORCE_AUTH_FLOW"] = "password"
 	env[settings.SessionTable] = table
+	env[settings.SessionTableTimeout] = "30s" // moto on a loaded machine can take seconds
 	env["LOG_LEVEL"] = "warn"
 	// Everything, the AWS SDK's settings included, is read through lookup.
 	env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
@@ -139,6 +140,7 @@ func TestNoSecretsInSessionTable(t *testing.T) {
 				env[credentials.KeyPrivateKey] = canaryPrivatePEM()
 			}
 			env[settings.SessionTable] = table
+			env[settings.SessionTableTimeout] = "30s"
 			env["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
 			env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_REGION"] = moto.AccessKeyID, moto.SecretAccessKey, moto.Region
 			c, err := FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, io.Discard)

@@ -46,6 +46,7 @@ func TestFleetSharesOneLogin(t *testing.T) {
 			for i := range fleet {
 				store := sessionstore.New(countedAPI{db, &gets}, sessionstore.Options{
 					Table: table, PollMin: time.Millisecond, PollMax: 20 * time.Millisecond,
+					CallTimeout: 30 * time.Second, // moto on a loaded machine can take seconds
 				})
 				fleet[i], _ = flowClient(flowConfig(t, org, flow), func(o *Options) {
 					o.Share = func(next session.Source) session.Source { return store.Shared(next, time.Hour) }
@@ -183,7 +184,7 @@ func TestFleetSharesARejection(t *testing.T) {
 	fleet := make([]*Client, 20)
 	for i := range fleet {
 		store := sessionstore.New(db, sessionstore.Options{Table: table, PollMin: time.Millisecond, PollMax: 20 * time.Millisecond,
-			RejectionCooldown: 5 * time.Minute})
+			RejectionCooldown: 5 * time.Minute, CallTimeout: 30 * time.Second})
 		fleet[i], _ = flowClient(wrong, func(o *Options) {
 			o.Share = func(next session.Source) session.Source { return store.Shared(next, time.Hour) }
 		})

@@ -90,8 +90,11 @@ func (f fixture) store(api sessionstore.API, log *bytes.Buffer, tune func(*sessi
 	if api == nil {
 		api = f.client
 	}
+	// A generous call timeout: moto on a loaded machine has taken seconds to
+	// answer, and a store that falls back to its own login would break the
+	// counts these tests assert. TestSessionHostileTable sets a short one.
 	o := sessionstore.Options{Table: f.table, PollMin: time.Millisecond, PollMax: 20 * time.Millisecond,
-		Logger: slog.New(slog.DiscardHandler)}
+		CallTimeout: 30 * time.Second, Logger: slog.New(slog.DiscardHandler)}
 	if log != nil {
 		o.Logger = slog.New(slog.NewJSONHandler(log, nil))
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/sfconnect/connector/shared/salesforce"
 	"github.com/sfconnect/connector/shared/salesforce/session"
 	"github.com/sfconnect/connector/shared/salesforce/transport"
+	"github.com/sfconnect/connector/shared/sessionstore"
 )
 
 // Names of the settings that are not credentials (those are credentials.Key*).
@@ -28,6 +29,7 @@ const (
 	SecretID             = "SALESFORCE_SECRET_ID"
 	SecretTTL            = "SALESFORCE_SECRET_TTL"
 	SessionTable         = "SALESFORCE_SESSION_TABLE"
+	SessionTableTimeout  = "SALESFORCE_SESSION_TABLE_TIMEOUT"
 	TokenTTL             = "SALESFORCE_TOKEN_TTL"
 	LoginCooldown        = "SALESFORCE_LOGIN_COOLDOWN"
 	Timeout              = "SALESFORCE_TIMEOUT"
@@ -67,6 +69,9 @@ type Settings struct {
 	AuthFlow string
 	// SessionTable names the DynamoDB table of the shared session cache; "" is off.
 	SessionTable string
+	// SessionTableTimeout bounds each attempt of a call to it (0: the
+	// sessionstore default).
+	SessionTableTimeout time.Duration
 	// Client holds the client's tuning; Credentials, Share and Logger are
 	// left to the caller.
 	Client salesforce.Options
@@ -118,6 +123,9 @@ var Table = []Setting{
 	{Name: SessionTable, Default: "off", Parse: "name or ARN", code: faults.UnknownError,
 		Doc: "the DynamoDB table of the [shared session cache](#shared-session-cache-one-login-for-a-whole-fleet)",
 		set: func(s *Settings, v string) error { s.SessionTable = v; return nil }},
+	{Name: SessionTableTimeout, Default: short(sessionstore.DefaultCallTimeout), Parse: "duration", code: faults.UnknownError,
+		Doc: "each attempt of a call to the session table (two attempts); then the environment logs in on its own",
+		set: duration(func(s *Settings) *time.Duration { return &s.SessionTableTimeout })},
 	tuning(TokenTTL, salesforce.DefaultTokenTTL, "how long a session is reused before logging in again (Salesforce returns no expiry; its default idle timeout is 2 h)",
 		func(s *Settings) *time.Duration { return &s.Client.TokenTTL }),
 	{Name: LoginCooldown, Default: short(session.DefaultCooldown), Parse: "duration", code: faults.MissingToken,
