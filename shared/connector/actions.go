@@ -51,8 +51,7 @@ var (
 	actUpsert = Action{Name: "UPSERT", Function: "upsert", Method: http.MethodPatch, call: plain(upsert)}
 	actQuery  = Action{Name: "QUERY", Function: "query", Method: http.MethodGet, call: (*Connector).query,
 		Hint: "page it with pageSize, maxRecords and cursor"}
-	actApprovalList    = Action{Name: "APPROVAL_LIST", Function: "approval-list", Method: http.MethodGet, call: (*Connector).approvalList,
-		Hint: "with pending, page it with pageSize, maxRecords and cursor"}
+	actApprovalList    = Action{Name: "APPROVAL_LIST", Function: "approval-list", Method: http.MethodGet, call: (*Connector).approvalList, Hint: "with pending, page it with pageSize, maxRecords and cursor"}
 	actApprovalSubmit  = Action{Name: "APPROVAL_SUBMIT", Function: "approval-submit", Method: http.MethodPost, call: plain(approval("Submit"))}
 	actApprovalApprove = Action{Name: "APPROVAL_APPROVE", Function: "approval-approve", Method: http.MethodPost, call: plain(approval("Approve"))}
 	actApprovalReject  = Action{Name: "APPROVAL_REJECT", Function: "approval-reject", Method: http.MethodPost, call: plain(approval("Reject"))}
