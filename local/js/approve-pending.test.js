@@ -10,9 +10,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { buildFunction, findEmulator, invoke, startEmulator } from './lambda.js';
-import { definitionsDir, loadDefinition } from './statemachine.js';
+import { buildFunction, findEmulator, invoke, routeTasks, startEmulator } from './lambda.js';
+import { definitionsDir, execute, loadDefinition } from './statemachine.js';
 import { startOrg } from './sforg.js';
 
 // Without the emulator the suite is skipped, except in CI, where a missing
@@ -61,32 +60,13 @@ describe('approve-pending workflow on the built functions', { skip: missing && '
 
   /**
    * Runs the workflow with its Tasks routed to the emulators. Resolves with
-   * the output or the execution's error, the states entered and each Task's
-   * invocation count.
+   * the output or the execution's error, the top-level states entered and
+   * each Task's invocation count.
    */
   async function run(input) {
-    const calls = Object.fromEntries(Object.keys(taskFunctions).map((t) => [t, 0]));
-    const handlers = Object.fromEntries(Object.entries(taskFunctions).map(([task, fn]) => [task, async (event) => {
-      calls[task]++;
-      return invoke(emulators[fn].url, event);
-    }]));
-    const retryIntervalOverrides = Object.fromEntries(Object.keys(taskFunctions).map((t) => [t, 0]));
-    const sm = new StateMachine(definition);
-    const execution = sm.run(input, { overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides } });
-    const entered = [];
-    const logged = (async () => {
-      for await (const event of execution.eventLogs) {
-        if (event.type === 'StateEntered' && event.index === undefined) entered.push(event.state.name);
-      }
-    })();
-    try {
-      return { calls, entered, output: await execution.result };
-    } catch (err) {
-      if (!(err instanceof ExecutionError)) throw err;
-      return { calls, entered, error: err.cause };
-    } finally {
-      await logged;
-    }
+    const { calls, overrides } = routeTasks(taskFunctions, (fn) => emulators[fn].url);
+    const { entered, output, error } = await execute(definition, input, overrides);
+    return { calls, entered, output, error };
   }
 
   /** New Accounts, straight into the org; resolves with their ids. */

@@ -13,9 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { findEmulator, invoke, repoRoot, startEmulator } from './lambda.js';
-import { definitionsDir, loadDefinition } from './statemachine.js';
+import { findEmulator, invoke, repoRoot, routeTasks, startEmulator } from './lambda.js';
+import { definitionsDir, execute, loadDefinition } from './statemachine.js';
 import { startOrg } from './sforg.js';
 
 // Without the emulator the suite is skipped, except in CI, where a missing
@@ -93,32 +92,8 @@ describe('account-approval workflow on the built functions', { skip: missing && 
    * invocation count and the exited states' outputs.
    */
   async function run(input) {
-    const calls = Object.fromEntries(Object.keys(taskFunctions).map((t) => [t, 0]));
-    const handlers = Object.fromEntries(Object.entries(taskFunctions).map(([task, fn]) => [task, async (event) => {
-      calls[task]++;
-      return invoke(emulators[fn].url, event);
-    }]));
-    const retryIntervalOverrides = Object.fromEntries(Object.keys(taskFunctions).map((t) => [t, 0]));
-    const sm = new StateMachine(definition);
-    const execution = sm.run(input, { overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides } });
-    const entered = [];
-    const exited = {};
-    const retried = {};
-    const logged = (async () => {
-      for await (const event of execution.eventLogs) {
-        if (event.type === 'StateEntered') entered.push(event.state.name);
-        if (event.type === 'StateExited') exited[event.state.name] = event.state.output;
-        if (event.type === 'StateRetried') retried[event.state.name] = (retried[event.state.name] ?? 0) + 1;
-      }
-    })();
-    try {
-      return { calls, entered, exited, retried, output: await execution.result };
-    } catch (err) {
-      if (!(err instanceof ExecutionError)) throw err;
-      return { calls, entered, exited, retried, error: err.cause };
-    } finally {
-      await logged;
-    }
+    const { calls, overrides } = routeTasks(taskFunctions, (fn) => emulators[fn].url);
+    return { calls, ...(await execute(definition, input, overrides)) };
   }
 
   /** Runs SOQL through the query function and resolves with the records. */
