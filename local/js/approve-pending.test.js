@@ -6,13 +6,11 @@
 // APPROVAL_APPROVE as contextId, and the org's approval state is read back.
 import './polyfill.js';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildFunction, findEmulator, invoke, routeTasks, startEmulator } from './lambda.js';
+import { findEmulator, invoke, routeTasks } from './lambda.js';
+import { startStack } from './stack.js';
 import { definitionsDir, execute, loadDefinition } from './statemachine.js';
-import { startOrg } from './sforg.js';
 
 // Without the emulator the suite is skipped, except in CI, where a missing
 // emulator must fail the build.
@@ -27,36 +25,17 @@ const taskFunctions = { ListPending: 'approval-list', ApproveWorkItem: 'approval
 const functionNames = ['approval-list', 'approval-approve', 'approval-submit', 'query'];
 
 describe('approve-pending workflow on the built functions', { skip: missing && 'aws-lambda-rie not installed (see LOCAL-TOOLCHAIN)' }, () => {
+  let stack;
   let org;
-  let dir;
-  const emulators = {};
+  let emulators;
   const definition = loadDefinition(path.join(definitionsDir, 'approve-pending.asl.json'));
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'approve-pending-js-'));
-    const built = async (name) => {
-      await mkdir(path.join(dir, name));
-      return [name, await buildFunction(`./functions/${name}`, path.join(dir, name))];
-    };
-    const [started, bootstraps] = await Promise.all([startOrg(), Promise.all(functionNames.map(built))]);
-    org = started;
-    const env = {
-      ...org.settings,
-      SALESFORCE_AUTH_FLOW: 'password',
-      SALESFORCE_RETRY_BASE_DELAY: '1ms',
-      SALESFORCE_RETRY_MAX_DELAY: '5ms',
-      LOG_LEVEL: 'warn',
-    };
-    await Promise.all(bootstraps.map(async ([name, bootstrap]) => {
-      emulators[name] = await startEmulator({ bootstrap, functionName: name, env });
-    }));
+    stack = await startStack(functionNames);
+    ({ org, emulators } = stack);
   });
 
-  after(async () => {
-    await Promise.all(Object.values(emulators).map((e) => e.close()));
-    await org?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stack?.stop());
 
   /**
    * Runs the workflow with its Tasks routed to the emulators. Resolves with
