@@ -107,6 +107,25 @@ func instanceStatus(want string) func(*testing.T, *sforg.Server, map[string]any,
 	}
 }
 
+// pendingAccounts checks a pending APPROVAL_LIST output: work items of
+// Accounts, at least one, with the paging fields.
+func pendingAccounts(t *testing.T, _ *sforg.Server, _ map[string]any, out output) {
+	var list struct {
+		Records []struct {
+			WorkItemID string `json:"workItemId"`
+			TargetType string `json:"targetType"`
+		} `json:"records"`
+	}
+	if err := json.Unmarshal([]byte(out.Result), &list); err != nil || len(list.Records) == 0 {
+		t.Fatalf("got %s, want at least one pending work item", out.Result)
+	}
+	for _, it := range list.Records {
+		if it.TargetType != "Account" || len(it.WorkItemID) != 18 || it.WorkItemID[:3] != "04i" {
+			t.Errorf("got %+v, want an Account's work item", it)
+		}
+	}
+}
+
 // updated checks that the record at path now has the sample's Phone.
 func updated(path string) func(*testing.T, *sforg.Server, map[string]any, output) {
 	return func(t *testing.T, org *sforg.Server, set map[string]any, _ output) {
@@ -137,6 +156,8 @@ var samples = []sample{
 	{file: "approval-submit.json", fn: "approval-submit", status: "200",
 		set: func(f *fixture) map[string]any { return map[string]any{"salesforcePayload.contextId": f.account()} }},
 	{file: "approval-list.json", fn: "approval-list", status: "200"},
+	// The Account submitted by approval-submit.json above is still pending.
+	{file: "approval-list-pending.json", fn: "approval-list", status: "200", check: pendingAccounts},
 	{file: "approval-approve.json", fn: "approval-approve", status: "200", check: instanceStatus("Approved"),
 		set: func(f *fixture) map[string]any { return map[string]any{"salesforcePayload.contextId": f.workitem()} }},
 	{file: "approval-reject.json", fn: "approval-reject", status: "200", check: instanceStatus("Rejected"),

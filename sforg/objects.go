@@ -311,6 +311,7 @@ func standardObjects() []*Object {
 		lookup("LastActorId", "Last Actor ID", "User", "LastActor", ""),
 	)
 	instance.ReadOnly = true
+	withElapsed(instance) // pending.go
 
 	workitem := object("ProcessInstanceWorkitem", "Approval Request", "Approval Requests", "04i",
 		lookup("ProcessInstanceId", "Process Instance ID", "ProcessInstance", "ProcessInstance", "Workitems"),
@@ -318,6 +319,7 @@ func standardObjects() []*Object {
 		lookup("OriginalActorId", "Original Actor ID", "User", "OriginalActor", ""),
 	)
 	workitem.ReadOnly = true
+	withElapsed(workitem) // pending.go
 
 	step := object("ProcessInstanceStep", "Approval Step", "Approval Steps", "04h",
 		lookup("ProcessInstanceId", "Process Instance ID", "ProcessInstance", "ProcessInstance", "Steps"),

@@ -1,6 +1,7 @@
 package sforg
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"net/http"
@@ -267,7 +268,7 @@ func appendRecord(b []byte, base string, rec *soql.Record) []byte {
 		b = append(b, `,"url":"`...)
 		b = appendEscaped(b, base)
 		b = append(b, "/sobjects/"...)
-		b = appendEscaped(b, rec.Type)
+		b = appendEscaped(b, cmp.Or(rec.Object, rec.Type)) // a Name record's url names its own type (pending.go)
 		b = append(b, '/')
 		b = appendEscaped(b, rec.ID)
 		b = append(b, '"')

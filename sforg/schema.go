@@ -49,6 +49,9 @@ type Object struct {
 	// derive recomputes read-only fields from the others (compound Name,
 	// IsClosed...) after every insert and update; nil for most objects.
 	derive func(fields map[string]any)
+	// compute fills the fields Salesforce computes when they are read
+	// (ElapsedTimeIn*, pending.go) into a copy of a row; nil for most objects.
+	compute func(fields map[string]any, now time.Time)
 
 	changed time.Time // when the definition last changed: If-Modified-Since on describe (conditional.go)
 	// view computes the rows of an object the platform derives from others

@@ -275,8 +275,9 @@ func (s *Store) Get(object, id string, only []string) (*Object, map[string]any, 
 		return nil, nil, err
 	}
 	out := map[string]any{}
+	fields := s.view(r) // pending.go: with read-time fields
 	if len(only) == 0 {
-		for k, v := range r.fields {
+		for k, v := range fields {
 			out[k] = v
 		}
 		return o, out, nil
@@ -286,7 +287,7 @@ func (s *Store) Get(object, id string, only []string) (*Object, map[string]any, 
 		if !ok {
 			return nil, nil, fail(http.StatusBadRequest, "INVALID_FIELD", "No such column '%s' on entity '%s'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.", name, o.Name)
 		}
-		out[f.Name] = r.fields[f.Name]
+		out[f.Name] = fields[f.Name]
 	}
 	return o, out, nil
 }
@@ -460,7 +461,7 @@ func (src source) Rows(object string, all bool) []map[string]any {
 	out := make([]map[string]any, 0, len(rows))
 	for _, r := range rows {
 		if all || r.fields["IsDeleted"] != true {
-			out = append(out, r.fields)
+			out = append(out, src.s.view(r))
 		}
 	}
 	return out
@@ -471,7 +472,7 @@ func (src source) Row(id string) (map[string]any, bool) {
 	if !ok || r.fields["IsDeleted"] == true {
 		return nil, false
 	}
-	return r.fields, true
+	return src.s.view(r), true
 }
 
 // reset drops every object and record; ids start over.

@@ -47,6 +47,22 @@ export function handler(url) {
   return (input) => invoke(url, input);
 }
 
+/**
+ * Routes Task states to functions for a Step Functions run: tasks maps a Task
+ * state's name to a function name, urlOf a function name to its emulator's
+ * invoke URL. Returns the run overrides (the handlers, and no wait between
+ * retries) and the invocations per Task, which the handlers count.
+ */
+export function routeTasks(tasks, urlOf) {
+  const calls = Object.fromEntries(Object.keys(tasks).map((task) => [task, 0]));
+  const taskResourceLocalHandlers = Object.fromEntries(Object.entries(tasks).map(([task, fn]) => [task, (event) => {
+    calls[task]++;
+    return invoke(urlOf(fn), event);
+  }]));
+  const retryIntervalOverrides = Object.fromEntries(Object.keys(tasks).map((task) => [task, 0]));
+  return { calls, overrides: { taskResourceLocalHandlers, retryIntervalOverrides } };
+}
+
 async function post(url, event, signal) {
   const res = await fetch(url, {
     method: 'POST',

@@ -2,6 +2,7 @@
 // them: every ${Name} placeholder replaced through DefinitionSubstitutions.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { repoRoot } from './lambda.js';
 
 export const definitionsDir = path.join(repoRoot, 'statemachine');
@@ -57,4 +58,34 @@ export function fakeFunctionArn(placeholder) {
 export function loadDefinition(file, values = {}) {
   const text = readFileSync(file, 'utf8');
   return JSON.parse(text.replace(/\$\{([A-Za-z0-9]+)\}/g, (_, name) => values[name] ?? fakeFunctionArn(name)));
+}
+
+/**
+ * Runs a definition in the interpreter with run overrides (Task handlers,
+ * retry intervals) and resolves with what happened, a failed execution
+ * included: the output or the execution's error, the top-level states entered
+ * in order (not those inside a Map or Parallel), each exited state's output
+ * and the retries per state. Load polyfill.js first on Node 20.
+ */
+export async function execute(definition, input, overrides) {
+  const execution = new StateMachine(definition).run(input, { overrides });
+  const entered = [];
+  const exited = {};
+  const retried = {};
+  const logged = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.index !== undefined) continue; // an iteration of a Map or a Parallel branch
+      if (event.type === 'StateEntered') entered.push(event.state.name);
+      if (event.type === 'StateExited') exited[event.state.name] = event.state.output;
+      if (event.type === 'StateRetried') retried[event.state.name] = (retried[event.state.name] ?? 0) + 1;
+    }
+  })();
+  try {
+    return { entered, exited, retried, output: await execution.result };
+  } catch (err) {
+    if (!(err instanceof ExecutionError)) throw err;
+    return { entered, exited, retried, error: err.cause };
+  } finally {
+    await logged;
+  }
 }

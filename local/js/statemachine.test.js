@@ -9,9 +9,8 @@ import './polyfill.js';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { LambdaError } from './lambda.js';
-import { definitionsDir, loadDefinition } from './statemachine.js';
+import { definitionsDir, execute, loadDefinition } from './statemachine.js';
 
 const definition = loadDefinition(path.join(definitionsDir, 'account-approval.asl.json'));
 const tasks = ['CreateAccount', 'GetAccount', 'SubmitForApproval', 'ApproveWorkItem'];
@@ -61,23 +60,9 @@ function stubs(behaviour) {
 
 async function run(behaviour = {}, input = { account: { Name: 'Acme', Industry: 'Technology' } }) {
   const { calls, handlers } = stubs(behaviour);
-  const sm = new StateMachine(definition);
   const retryIntervalOverrides = Object.fromEntries(tasks.map((t) => [t, 0]));
-  const execution = sm.run(input, { overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides } });
-  const entered = [];
-  const logged = (async () => {
-    for await (const event of execution.eventLogs) {
-      if (event.type === 'StateEntered') entered.push(event.state.name);
-    }
-  })();
-  try {
-    return { calls, entered, output: await execution.result };
-  } catch (err) {
-    if (!(err instanceof ExecutionError)) throw err;
-    return { calls, entered, error: err.cause };
-  } finally {
-    await logged;
-  }
+  const { entered, output, error } = await execute(definition, input, { taskResourceLocalHandlers: handlers, retryIntervalOverrides });
+  return { calls, entered, output, error };
 }
 
 const fail = (code) => () => {

@@ -7,16 +7,12 @@
 // each connector error really arrives with.
 import './polyfill.js';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { findEmulator, invoke, repoRoot, startEmulator } from './lambda.js';
-import { definitionsDir, loadDefinition } from './statemachine.js';
-import { startOrg } from './sforg.js';
+import { findEmulator, invoke, repoRoot, routeTasks } from './lambda.js';
+import { startStack } from './stack.js';
+import { definitionsDir, execute, loadDefinition } from './statemachine.js';
 
 // Without the emulator the suite is skipped, except in CI, where a missing
 // emulator must fail the build.
@@ -35,57 +31,20 @@ const taskFunctions = {
 /** The query function checks the org's state after a run, as a workflow would. */
 const functionNames = [...new Set([...Object.values(taskFunctions), 'query'])];
 
-/**
- * Builds the functions for this host as `make build` does for Lambda, in one
- * go build, into dir/<name>/bootstrap; resolves with the paths by name.
- */
-async function buildFunctions(names, dir) {
-  const out = path.join(dir, '.bin') + path.sep;
-  await promisify(execFile)(
-    'go',
-    ['build', '-trimpath', '-tags', 'lambda.norpc', '-o', out, ...names.map((n) => `./functions/${n}`)],
-    { cwd: repoRoot, env: { ...process.env, CGO_ENABLED: '0' }, maxBuffer: 16 << 20 },
-  );
-  const paths = {};
-  for (const name of names) {
-    await mkdir(path.join(dir, name));
-    paths[name] = path.join(dir, name, 'bootstrap');
-    await rename(path.join(out, name), paths[name]);
-  }
-  return paths;
-}
-
 describe('account-approval workflow on the built functions', { skip: missing && 'aws-lambda-rie not installed (see LOCAL-TOOLCHAIN)' }, () => {
+  let stack;
   let org;
-  let dir;
-  const emulators = {};
+  let emulators;
   const definition = loadDefinition(path.join(definitionsDir, 'account-approval.asl.json'));
 
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'workflow-js-'));
-    const [started, bootstraps] = await Promise.all([startOrg(), buildFunctions(functionNames, dir)]);
-    org = started;
-    // The functions' configuration: the org's eight settings, as the secret
-    // would hold them, and short retry waits. The breaker threshold is raised
-    // so that every connector attempt reaches the org and can be counted.
-    const env = {
-      ...org.settings,
-      SALESFORCE_AUTH_FLOW: 'password',
-      SALESFORCE_RETRY_BASE_DELAY: '1ms',
-      SALESFORCE_RETRY_MAX_DELAY: '5ms',
-      SALESFORCE_BREAKER_FAILURES: '100',
-      LOG_LEVEL: 'warn',
-    };
-    await Promise.all(functionNames.map(async (name) => {
-      emulators[name] = await startEmulator({ bootstrap: bootstraps[name], functionName: name, env });
-    }));
+    // The breaker threshold is raised so that every connector attempt reaches
+    // the org and can be counted.
+    stack = await startStack(functionNames, { SALESFORCE_BREAKER_FAILURES: '100' });
+    ({ org, emulators } = stack);
   });
 
-  after(async () => {
-    await Promise.all(Object.values(emulators).map((e) => e.close()));
-    await org?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => stack?.stop());
 
   /**
    * Runs the workflow with the Task states routed to the emulators. Resolves
@@ -93,32 +52,8 @@ describe('account-approval workflow on the built functions', { skip: missing && 
    * invocation count and the exited states' outputs.
    */
   async function run(input) {
-    const calls = Object.fromEntries(Object.keys(taskFunctions).map((t) => [t, 0]));
-    const handlers = Object.fromEntries(Object.entries(taskFunctions).map(([task, fn]) => [task, async (event) => {
-      calls[task]++;
-      return invoke(emulators[fn].url, event);
-    }]));
-    const retryIntervalOverrides = Object.fromEntries(Object.keys(taskFunctions).map((t) => [t, 0]));
-    const sm = new StateMachine(definition);
-    const execution = sm.run(input, { overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides } });
-    const entered = [];
-    const exited = {};
-    const retried = {};
-    const logged = (async () => {
-      for await (const event of execution.eventLogs) {
-        if (event.type === 'StateEntered') entered.push(event.state.name);
-        if (event.type === 'StateExited') exited[event.state.name] = event.state.output;
-        if (event.type === 'StateRetried') retried[event.state.name] = (retried[event.state.name] ?? 0) + 1;
-      }
-    })();
-    try {
-      return { calls, entered, exited, retried, output: await execution.result };
-    } catch (err) {
-      if (!(err instanceof ExecutionError)) throw err;
-      return { calls, entered, exited, retried, error: err.cause };
-    } finally {
-      await logged;
-    }
+    const { calls, overrides } = routeTasks(taskFunctions, (fn) => emulators[fn].url);
+    return { calls, ...(await execute(definition, input, overrides)) };
   }
 
   /** Runs SOQL through the query function and resolves with the records. */

@@ -72,7 +72,7 @@ func (s *scope) column(p Path) (*column, *Error) {
 		if ref == nil {
 			return nil, badRelationship(s.q, p.Pos, part)
 		}
-		parent, ok := s.src.Object(ref.ReferenceTo)
+		parent, ok := parentObject(s.src, *ref)
 		if !ok {
 			return nil, badRelationship(s.q, p.Pos, part)
 		}
@@ -114,7 +114,7 @@ func getter(src Source, hops []FieldInfo, name string) func(map[string]any) any 
 	}
 	return func(row map[string]any) any {
 		for _, h := range hops {
-			if row = parentRow(src, row, h.Name); row == nil {
+			if row = follow(src, row, h); row == nil {
 				return nil
 			}
 		}

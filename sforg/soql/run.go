@@ -53,6 +53,7 @@ type node struct {
 	name  string
 	field string
 	ref   string
+	hop   FieldInfo // the reference field of a relationship node
 	typ   string
 	kids  []*node
 	sub   *subPlan
@@ -194,7 +195,7 @@ func (p *plan) addColumn(col *column) *Error {
 			}
 		}
 		if next == nil {
-			next = &node{name: h.RelationshipName, ref: h.Name, typ: col.types[i], kids: []*node{}}
+			next = &node{name: h.RelationshipName, ref: h.Name, hop: h, typ: col.types[i], kids: []*node{}}
 			*level = append(*level, next)
 		}
 		level = &next.kids
@@ -307,13 +308,16 @@ func (p *plan) run() *Result {
 func (p *plan) build(typ string, row map[string]any, nodes []*node) *Record {
 	id, _ := row["Id"].(string)
 	r := &Record{Type: typ, ID: id, Fields: make([]Field, len(nodes))}
+	if typ == NameObject {
+		r.Object, _ = row["Type"].(string) // poly.go
+	}
 	for i, n := range nodes {
 		f := Field{Name: n.name}
 		switch {
 		case n.sub != nil:
 			f.Value = n.sub.children(row)
 		case n.kids != nil:
-			if parent := parentRow(p.env.src, row, n.ref); parent != nil {
+			if parent := follow(p.env.src, row, n.hop); parent != nil {
 				f.Value = p.build(n.typ, parent, n.kids)
 			}
 		default:

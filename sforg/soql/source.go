@@ -60,6 +60,9 @@ type Record struct {
 	Type   string
 	ID     string
 	Fields []Field
+	// Object is the record's own sObject type when Type is NameObject (the
+	// parent reached through a polymorphic relationship, poly.go); "" otherwise.
+	Object string
 }
 
 // Field is one selected value. Value is string, float64, bool, nil or, for a

@@ -51,7 +51,7 @@ var (
 	actUpsert = Action{Name: "UPSERT", Function: "upsert", Method: http.MethodPatch, call: plain(upsert)}
 	actQuery  = Action{Name: "QUERY", Function: "query", Method: http.MethodGet, call: (*Connector).query,
 		Hint: "page it with pageSize, maxRecords and cursor"}
-	actApprovalList    = Action{Name: "APPROVAL_LIST", Function: "approval-list", Method: http.MethodGet, call: plain(listApprovals)}
+	actApprovalList    = Action{Name: "APPROVAL_LIST", Function: "approval-list", Method: http.MethodGet, call: (*Connector).approvalList, Hint: "with pending, page it with pageSize, maxRecords and cursor"}
 	actApprovalSubmit  = Action{Name: "APPROVAL_SUBMIT", Function: "approval-submit", Method: http.MethodPost, call: plain(approval("Submit"))}
 	actApprovalApprove = Action{Name: "APPROVAL_APPROVE", Function: "approval-approve", Method: http.MethodPost, call: plain(approval("Approve"))}
 	actApprovalReject  = Action{Name: "APPROVAL_REJECT", Function: "approval-reject", Method: http.MethodPost, call: plain(approval("Reject"))}
@@ -143,8 +143,9 @@ func (c *Connector) Query(ctx context.Context, event []byte) ([]byte, error) {
 	return c.run(ctx, &actQuery, event)
 }
 
-// ApprovalList is the APPROVAL_LIST action: no input, the org's approval
-// process definitions out.
+// ApprovalList is the APPROVAL_LIST action: with no input the org's approval
+// process definitions out; with "pending": true the work items awaiting
+// approval, filtered and paged (approvals_pending.go).
 func (c *Connector) ApprovalList(ctx context.Context, event []byte) ([]byte, error) {
 	return c.run(ctx, &actApprovalList, event)
 }

@@ -38,6 +38,10 @@ type input struct {
 	// UPSERT's record key (upsert.go).
 	ExternalIDField json.RawMessage `json:"externalIdField"`
 	ExternalIDValue json.RawMessage `json:"externalIdValue"`
+
+	// APPROVAL_LIST's pending form (approvals_pending.go).
+	Pending json.RawMessage `json:"pending"`
+	ActorID json.RawMessage `json:"actorId"`
 }
 
 // eventBridge is the part of an EventBridge event that tells it apart from a

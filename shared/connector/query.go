@@ -2,6 +2,7 @@ package connector
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -44,9 +45,19 @@ type queryArgs struct {
 	pageSize   int // 0: Salesforce's default, 2,000
 	maxRecords int // 0: one page per output
 	paged      bool
+
+	// action names the action in messages ("" is QUERY). mapRecord, when set,
+	// rewrites each record before it is measured against the budget and
+	// written: APPROVAL_LIST's pending work items (approvals_pending.go).
+	action    string
+	mapRecord func(json.RawMessage) (json.RawMessage, error)
 }
 
-func (in *input) queryArgs() (queryArgs, error) {
+func (in *input) queryArgs() (queryArgs, error) { return in.pagedArgs(in.query) }
+
+// pagedArgs reads the paging inputs; soql gives the query to start from when
+// there is no cursor.
+func (in *input) pagedArgs(soql func() (string, error)) (queryArgs, error) {
 	var a queryArgs
 	var set bool
 	var err error
@@ -69,7 +80,7 @@ func (in *input) queryArgs() (queryArgs, error) {
 		a.paged = true
 		return a, nil // salesforceQuery, if any, is the query the cursor continues
 	}
-	a.soql, err = in.query()
+	a.soql, err = soql()
 	return a, err
 }
 
@@ -78,11 +89,16 @@ func (in *input) queryArgs() (queryArgs, error) {
 // hand, and stops fetching as soon as the output is full: a 50,000-record result
 // costs at most one page more than the records it returns.
 func (c *Connector) query(ctx context.Context, in *input) (*salesforce.Response, *Paging, error) {
-	sf := c.client
 	args, err := in.queryArgs()
 	if err != nil {
 		return nil, nil, err
 	}
+	return c.pages(ctx, args)
+}
+
+// pages is query's paging for any validated arguments.
+func (c *Connector) pages(ctx context.Context, args queryArgs) (*salesforce.Response, *Paging, error) {
+	sf := c.client
 	batch := args.pageSize
 	if args.maxRecords > 0 && (batch == 0 || args.maxRecords < batch) {
 		batch = min(args.maxRecords, maxPageSize)
@@ -92,7 +108,7 @@ func (c *Connector) query(ctx context.Context, in *input) (*salesforce.Response,
 	// What a page may keep: the records that still fit the output, measured
 	// as they will be written (escaped, a comma before all but the first).
 	limit := func() salesforce.Limit {
-		l := salesforce.Limit{Room: room - r.escaped, Size: func(rec json.RawMessage) int { return escapedLen(rec) + 1 }}
+		l := salesforce.Limit{Room: room - r.escaped, Size: func(rec json.RawMessage) int { return escapedLen(rec) + 1 }, Map: args.mapRecord}
 		if r.count == 0 {
 			l.Room++
 		}
@@ -138,24 +154,25 @@ func (c *Connector) query(ctx context.Context, in *input) (*salesforce.Response,
 // were taken.
 func (c *Connector) cut(args queryArgs, page *salesforce.Page, r *records, n int) (*salesforce.Response, *Paging, error) {
 	limit := "the " + strconv.Itoa(c.budget) + "-byte output budget (" + settings.OutputBudget + ")"
+	action := cmp.Or(args.action, "QUERY")
 	if args.maxRecords > 0 && r.count >= args.maxRecords {
 		limit = "maxRecords " + strconv.Itoa(args.maxRecords)
 	}
 	switch {
 	case !args.paged:
 		return nil, nil, faults.New(faults.UnknownError,
-			"QUERY result of %d records is over %s; the first %d records fit: page it with pageSize, maxRecords and cursor",
-			page.TotalSize, limit, r.count)
+			"%s result of %d records is over %s; the first %d records fit: page it with pageSize, maxRecords and cursor",
+			action, page.TotalSize, limit, r.count)
 	case r.count == 0:
 		return nil, nil, faults.New(faults.UnknownError,
-			"QUERY: one record of this result is %d bytes, over %s: select fewer or smaller fields",
-			firstLeft(page, n), limit)
+			"%s: one record of this result is %d bytes, over %s: select fewer or smaller fields",
+			action, firstLeft(page, n), limit)
 	}
 	cursor, ok := page.Resume(n)
 	if !ok {
 		return nil, nil, faults.New(faults.UnknownError,
-			"QUERY: Salesforce sent %d records in one page with no cursor to continue from, and only %d fit %s: add a LIMIT or select fewer fields",
-			page.TotalSize, n, limit)
+			"%s: Salesforce sent %d records in one page with no cursor to continue from, and only %d fit %s: add a LIMIT or select fewer fields",
+			action, page.TotalSize, n, limit)
 	}
 	return r.answer(page.TotalSize, cursor)
 }

@@ -43,6 +43,9 @@ type Limit struct {
 	Room  int
 	Count int
 	Size  func(json.RawMessage) int
+	// Map, when set, rewrites each record as it is read, before it is
+	// measured and kept; its error ends the read.
+	Map func(json.RawMessage) (json.RawMessage, error)
 }
 
 // cursorPath is a query locator path as Salesforce writes nextRecordsUrl,
@@ -185,6 +188,11 @@ func readPage(body io.Reader, limit Limit) (*Page, error) {
 				p.count++
 				if p.Cut {
 					continue
+				}
+				if limit.Map != nil {
+					if rec, err = limit.Map(rec); err != nil {
+						return nil, err
+					}
 				}
 				cost := len(rec)
 				if limit.Size != nil {

@@ -256,8 +256,10 @@ func (c *Client) exchange(ctx context.Context, req Request) outcome {
 			return c.networkFailure(ctx, actx, body.netErr, true)
 		case body.over:
 			o.resp, o.err = nil, c.tooLarge(req)
+		case errors.As(err, new(*faults.Error)):
+			o.resp, o.err = nil, err // the reader's own verdict, in the catalogue already
 		case err != nil:
-			o.resp, o.err = nil, faults.Wrap(faults.UnknownError, err, "%s: Salesforce's answer cannot be read: %s", req.Name, faults.MessageOf(err))
+			o.resp, o.err = nil, faults.Wrap(faults.UnknownError, err, "%s: Salesforce's answer cannot be read", req.Name)
 		default:
 			o.resp.Value = v
 		}
