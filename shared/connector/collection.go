@@ -97,25 +97,32 @@ func (in *input) collectionCall() (*collectionCall, error) {
 		return nil, err
 	}
 	for i, raw := range list {
-		fields, err := objectFields(raw)
-		if err != nil {
+		if err := call.add(raw); err != nil {
 			return nil, faults.New(faults.InvalidInput, "salesforcePayload[%d] %s", i, err)
 		}
-		if op == opDelete {
-			id, err := deleteID(fields)
-			if err != nil {
-				return nil, faults.New(faults.InvalidInput, "salesforcePayload[%d] %s", i, err)
-			}
-			call.ids = append(call.ids, id)
-			continue
-		}
-		rec, err := call.record(fields)
-		if err != nil {
-			return nil, faults.New(faults.InvalidInput, "salesforcePayload[%d] %s", i, err)
-		}
-		call.records = append(call.records, rec)
 	}
 	return call, nil
+}
+
+// add checks one item of salesforcePayload and adds it to the call: a record,
+// or for a delete its id. The error completes "salesforcePayload[i] ...".
+func (call *collectionCall) add(raw json.RawMessage) error {
+	fields, err := objectFields(raw)
+	if err != nil {
+		return err
+	}
+	if call.op == opDelete {
+		id, err := deleteID(fields)
+		if err == nil {
+			call.ids = append(call.ids, id)
+		}
+		return err
+	}
+	rec, err := call.record(fields)
+	if err == nil {
+		call.records = append(call.records, rec)
+	}
+	return err
 }
 
 // operation returns COLLECTION's operation: create, update, upsert or delete
@@ -157,39 +164,37 @@ func (in *input) recordList() ([]json.RawMessage, error) {
 // attributes.type set to the call's object, first, as Salesforce's examples
 // write it; the other fields follow in their order.
 func (call *collectionCall) record(fields []member) (json.RawMessage, error) {
-	attrs, _ := call.attributes(nil)
-	var ids, keys []member
-	for _, f := range fields {
+	// objectFields refused names that differ only in case: each is found once.
+	var attrsRaw json.RawMessage
+	var id, key *member
+	for i, f := range fields {
 		switch {
 		case f.name == "attributes":
-			var err error
-			if attrs, err = call.attributes(f.value); err != nil {
-				return nil, err
-			}
+			attrsRaw = f.value
 		case strings.EqualFold(f.name, "Id"):
-			ids = append(ids, f)
+			id = &fields[i]
 		}
 		if call.op == opUpsert && strings.EqualFold(f.name, call.field) {
-			keys = append(keys, f)
+			key = &fields[i]
 		}
 	}
-	switch call.op {
-	case opCreate:
-		if len(ids) > 0 {
-			return nil, errors.New("has an Id: records to create carry none (update or upsert records that exist)")
-		}
-	case opUpdate:
-		if len(ids) == 0 {
-			return nil, errors.New("has no Id: every record to update names its record id")
-		}
-		if _, err := checkID(ids[0].value); err != nil {
+	attrs, err := call.attributes(attrsRaw)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case call.op == opCreate && id != nil:
+		return nil, errors.New("has an Id: records to create carry none (update or upsert records that exist)")
+	case call.op == opUpdate && id == nil:
+		return nil, errors.New("has no Id: every record to update names its record id")
+	case call.op == opUpdate:
+		if _, err := checkID(id.value); err != nil {
 			return nil, err
 		}
-	case opUpsert:
-		if len(keys) == 0 {
-			return nil, fmt.Errorf("has no %s, the external id field every record of the upsert is keyed by", call.field)
-		}
-		if err := checkExternalID(keys[0]); err != nil {
+	case call.op == opUpsert && key == nil:
+		return nil, fmt.Errorf("has no %s, the external id field every record of the upsert is keyed by", call.field)
+	case call.op == opUpsert:
+		if err := checkExternalID(*key); err != nil {
 			return nil, err
 		}
 	}

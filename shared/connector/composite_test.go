@@ -381,7 +381,7 @@ func TestCompositeInputs(t *testing.T) {
 		{"empty compositeRequest", payload(), faults.MissingInput, "compositeRequest is empty"},
 		{"26 subrequests", payload(many(26, func(i int) any { return ok(fmt.Sprintf("r%d", i)) })...), faults.InvalidInput, "26 subrequests, more than the 25"},
 		{"6 queries", payload(many(6, query)...), faults.InvalidInput, "compositeRequest[5] is query or sObject Collections subrequest number 6"},
-		{"an unknown member", map[string]any{"salesforcePayload": map[string]any{"compositeRequest": []any{ok("a")}, "graphs": []any{}}}, faults.InvalidInput, "salesforcePayload.graphs is not part of a composite request"},
+		{"an unknown member", map[string]any{"salesforcePayload": map[string]any{"compositeRequest": []any{ok("a")}, "graphs": []any{}}}, faults.InvalidInput, `salesforcePayload has "graphs", not part of a composite request`},
 		{"allOrNone maybe", map[string]any{"salesforcePayload": map[string]any{"compositeRequest": []any{ok("a")}, "allOrNone": "maybe"}}, faults.InvalidInput, "salesforcePayload.allOrNone must be true or false"},
 		{"collateSubrequests a number", map[string]any{"salesforcePayload": map[string]any{"compositeRequest": []any{ok("a")}, "collateSubrequests": 1}}, faults.InvalidInput, "collateSubrequests must be true or false"},
 		{"a subrequest that is a string", payload(ok("a"), "GET /x"), faults.InvalidInput, "compositeRequest[1] must be a JSON object"},

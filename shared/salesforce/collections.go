@@ -11,11 +11,12 @@ import (
 
 // The calls that write many records in one request (sObject Collections, API
 // 42.0 and later; upsert 46.0 and later) and the Composite resource (38.0 and
-// later). Each request is ONE call against the org's daily API allocation,
-// however many records or subrequests it carries. A well-formed collection
-// request answers 200 with one result per record, in the order sent, even when
-// every record failed; a malformed one answers 400 with the REST error array.
-// An older API version answers 404 NOT_FOUND: the resource does not exist there.
+// later [UNCONFIRMED: the first version with it; 38.0 is seen working]). Each
+// request is ONE call against the org's daily API allocation, however many
+// records or subrequests it carries. A well-formed collection request answers
+// 200 with one result per record, in the order sent, even when every record
+// failed; a malformed one answers 400 with the REST error array. An older API
+// version answers 404 NOT_FOUND: the resource does not exist there.
 
 // collectionBody is the body of a collection create, update or upsert.
 type collectionBody struct {
@@ -56,7 +57,9 @@ func (c *Client) UpsertRecords(ctx context.Context, object, field string, allOrN
 
 // DeleteRecords deletes up to 200 records by id: DELETE
 // composite/sobjects?ids=a,b&allOrNone=. It is retried: a replay after a lost
-// answer reports ENTITY_IS_DELETED for the records the lost attempt deleted.
+// answer reports, for each record the lost attempt deleted, the error of a
+// record in the recycle bin (ENTITY_IS_DELETED, as a single delete answers;
+// [UNCONFIRMED] that the per-record code of a collection delete is the same).
 func (c *Client) DeleteRecords(ctx context.Context, allOrNone bool, ids []string) (*Response, error) {
 	q := url.Values{"ids": {strings.Join(ids, ",")}, "allOrNone": {strconv.FormatBool(allOrNone)}}
 	return c.call(ctx, http.MethodDelete, "composite/sobjects?"+q.Encode(), nil)
