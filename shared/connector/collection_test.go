@@ -275,12 +275,7 @@ func TestCollectionInputs(t *testing.T) {
 	create := func(records ...any) map[string]any {
 		return ev("operation", "create", "SObjectName", "Account", "salesforcePayload", records)
 	}
-	tests := []struct {
-		name  string
-		event any
-		code  faults.Code
-		text  string
-	}{
+	wantRefused(t, func(c *Connector) handler { return c.Collection }, []refusal{
 		{"no operation", ev("SObjectName", "Account", "salesforcePayload", []any{rec("Name", "x")}), faults.MissingInput, "operation is required"},
 		{"unknown operation", ev("operation", "merge", "SObjectName", "Account", "salesforcePayload", []any{rec("Name", "x")}), faults.InvalidInput, "not one of create, update, upsert, delete"},
 		{"no SObjectName", ev("operation", "create", "salesforcePayload", []any{rec("Name", "x")}), faults.MissingInput, "SObjectName is required"},
@@ -314,11 +309,25 @@ func TestCollectionInputs(t *testing.T) {
 		{"delete with a bare id", ev("operation", "delete", "salesforcePayload", []any{id}), faults.InvalidInput, "salesforcePayload[0] must be a JSON object"},
 		{"delete with a bad id", ev("operation", "delete", "salesforcePayload", []any{rec("Id", id[:17]+"&ids=x")}), faults.InvalidInput, "not a 15- or 18-character Salesforce id"},
 		{"delete with a bad SObjectName", ev("operation", "delete", "SObjectName", "Acc ount", "salesforcePayload", []any{rec("Id", id)}), faults.InvalidInput, "SObjectName"},
-	}
+	})
+}
+
+// refusal is an event an action refuses before it sends anything.
+type refusal struct {
+	name  string
+	event any // encoded as the event
+	code  faults.Code
+	text  string // in the message
+}
+
+// wantRefused invokes the action with each event: each is refused with its
+// error, a bounded message, and nothing reaches the org.
+func wantRefused(t *testing.T, h func(*Connector) handler, tests []refusal) {
+	t.Helper()
 	w := setup(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := invoke(t, w.conn.Collection, jsonEvent(t, tt.event))
+			r := invoke(t, h(w.conn), jsonEvent(t, tt.event))
 			wantError(t, r, tt.code, tt.text)
 			if len(r.ErrorMessage) > maxMessage {
 				t.Errorf("got a message of %d bytes, want at most %d", len(r.ErrorMessage), maxMessage)

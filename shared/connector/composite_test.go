@@ -368,12 +368,7 @@ func TestCompositeInputs(t *testing.T) {
 		return out
 	}
 	query := func(i int) any { return sub("GET", v+"query/?q=SELECT+Id+FROM+Account", fmt.Sprintf("q%d", i), nil) }
-	tests := []struct {
-		name  string
-		event any
-		code  faults.Code
-		text  string
-	}{
+	wantRefused(t, func(c *Connector) handler { return c.Composite }, []refusal{
 		{"no payload", map[string]any{}, faults.MissingInput, "salesforcePayload is required"},
 		{"payload an array", map[string]any{"salesforcePayload": []any{ok("a")}}, faults.InvalidInput, "salesforcePayload must be a JSON object"},
 		{"no compositeRequest", map[string]any{"salesforcePayload": map[string]any{"allOrNone": true}}, faults.MissingInput, "compositeRequest is required"},
@@ -409,20 +404,7 @@ func TestCompositeInputs(t *testing.T) {
 		{"a header name with a space", payload(with(ok("a"), "httpHeaders", map[string]any{"If Match": "x"})), faults.InvalidInput, "not a header name"},
 		{"a header that is a number", payload(with(ok("a"), "httpHeaders", map[string]any{"If-Match": 1})), faults.InvalidInput, "must be a string"},
 		{"an unknown member of a subrequest", payload(with(ok("a"), "headers", map[string]any{})), faults.InvalidInput, `compositeRequest[0] has "headers"`},
-	}
-	w := setup(t)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := invoke(t, w.conn.Composite, jsonEvent(t, tt.event))
-			wantError(t, r, tt.code, tt.text)
-			if len(r.ErrorMessage) > maxMessage {
-				t.Errorf("got a message of %d bytes, want at most %d", len(r.ErrorMessage), maxMessage)
-			}
-		})
-	}
-	if n := w.org.Requests("*"); n != 0 {
-		t.Errorf("got %d requests to the org, want none", n)
-	}
+	})
 }
 
 // TestCompositeOutputBudget measures 25 GETs of whole Account records against
