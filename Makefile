@@ -68,6 +68,8 @@ build-ApprovalListFunction: ; $(call sam_artifact,approval-list)
 build-ApprovalApproveFunction: ; $(call sam_artifact,approval-approve)
 build-ApprovalRejectFunction: ; $(call sam_artifact,approval-reject)
 build-CustomObjectCreateFunction: ; $(call sam_artifact,custom-object-create)
+build-CollectionFunction: ; $(call sam_artifact,collection)
+build-CompositeFunction: ; $(call sam_artifact,composite)
 
 define sam_artifact
 @test -n "$(ARTIFACTS_DIR)" || { echo "$@: ARTIFACTS_DIR is not set (this target is meant for sam build)" >&2; exit 2; }

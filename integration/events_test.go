@@ -172,6 +172,44 @@ var samples = []sample{
 				t.Errorf("got %v %v, want the one invoice keyed INV-2026-0042", ids, err)
 			}
 		}},
+	{file: "collection.json", fn: "collection", status: "200",
+		check: func(t *testing.T, org *sforg.Server, _ map[string]any, out output) {
+			var results []struct {
+				ID      string `json:"id"`
+				Success bool   `json:"success"`
+			}
+			if err := json.Unmarshal([]byte(out.Result), &results); err != nil || len(results) != 3 {
+				t.Fatalf("got %s, want three record results", out.Result)
+			}
+			for i, r := range results {
+				if !r.Success || stored(t, org, "Account", r.ID) == nil {
+					t.Errorf("record %d: got success %v, id %q, want an Account written", i, r.Success, r.ID)
+				}
+			}
+		}},
+	{file: "eventbridge-collection.json", fn: "collection", status: "200", direct: "collection.json"},
+	{file: "composite.json", fn: "composite", status: "200",
+		check: func(t *testing.T, org *sforg.Server, _ map[string]any, out output) {
+			var answer struct {
+				CompositeResponse []struct {
+					HTTPStatusCode int `json:"httpStatusCode"`
+					Body           struct {
+						ID        string `json:"id"`
+						AccountID string `json:"AccountId"`
+					} `json:"body"`
+				} `json:"compositeResponse"`
+			}
+			if err := json.Unmarshal([]byte(out.Result), &answer); err != nil || len(answer.CompositeResponse) != 3 {
+				t.Fatalf("got %s, want three subrequest results", out.Result)
+			}
+			account, contact := answer.CompositeResponse[0].Body.ID, answer.CompositeResponse[1].Body.ID
+			if got := stored(t, org, "Contact", contact)["AccountId"]; got != account {
+				t.Errorf("the new Contact's AccountId: got %v, want the new Account %s", got, account)
+			}
+			if got := answer.CompositeResponse[2].Body.AccountID; got != account {
+				t.Errorf("read back: got AccountId %q, want %s", got, account)
+			}
+		}},
 	{file: "query-page.json", fn: "query", status: "200"},
 	// A cursor of someone else's org: this one never opened it, as Salesforce
 	// answers for a cursor left idle over 15 minutes.

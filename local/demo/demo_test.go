@@ -36,7 +36,7 @@ func TestDemo(t *testing.T) {
 		}
 		// One login per function environment: each function read the secret
 		// from moto, logged in once and reused its session afterwards.
-		if got, want := e.org.Logins(), 9; got != want || sum.Functions != want {
+		if got, want := e.org.Logins(), 11; got != want || sum.Functions != want {
 			t.Errorf("got %d logins for %d function environments, want %d for %d", got, sum.Functions, want, want)
 		}
 		text := out.String()

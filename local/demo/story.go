@@ -19,12 +19,33 @@ type state struct {
 	accountID  string
 	workitemID string
 	invoiceID  string
+	accountIDs []string // written by the collection step
 }
 
-// output is a function's result: the connector contract's two fields.
+// output is a function's result: the connector contract's two fields, and
+// the counts of COLLECTION and COMPOSITE.
 type output struct {
 	Status string `json:"salesforceStatus"`
 	Result string `json:"salesforceResult"`
+
+	SuccessCount    *int `json:"successCount"`
+	FailureCount    *int `json:"failureCount"`
+	RolledBackCount *int `json:"rolledBackCount"`
+	HaltedCount     *int `json:"haltedCount"`
+}
+
+// counts shows the counts of an output, or "" when it has none.
+func (o output) counts() string {
+	var parts []string
+	for _, c := range []struct {
+		name string
+		n    *int
+	}{{"successCount", o.SuccessCount}, {"failureCount", o.FailureCount}, {"rolledBackCount", o.RolledBackCount}, {"haltedCount", o.HaltedCount}} {
+		if c.n != nil {
+			parts = append(parts, fmt.Sprintf("%s %d", c.name, *c.n))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // step is one invoke of the story. event builds the event from the sample in
@@ -204,6 +225,81 @@ var story = []step{
 		}),
 		check: func(_ *state, o output) error { return want(o, "204", nil) },
 	},
+	{
+		title: "create three Accounts in one call",
+		fn:    "collection",
+		event: sample("collection.json", nil),
+		check: func(s *state, o output) error {
+			var r []collectionResult
+			if err := want(o, "200", &r); err != nil {
+				return err
+			}
+			s.accountIDs = nil
+			for i, res := range r {
+				if !res.Success || res.ID == "" {
+					return fmt.Errorf("record %d was not written: %s", i, o.Result)
+				}
+				s.accountIDs = append(s.accountIDs, res.ID)
+			}
+			if len(s.accountIDs) != 3 {
+				return fmt.Errorf("want three results, got %s", o.Result)
+			}
+			return nil
+		},
+	},
+	{
+		title: "delete the three in one call",
+		fn:    "collection",
+		event: direct(func(s *state) any {
+			var records []map[string]string
+			for _, id := range s.accountIDs {
+				records = append(records, map[string]string{"Id": id})
+			}
+			return map[string]any{"operation": "delete", "allOrNone": true, "salesforcePayload": records}
+		}),
+		check: func(s *state, o output) error {
+			var r []collectionResult
+			if err := want(o, "200", &r); err != nil {
+				return err
+			}
+			for i, res := range r {
+				if !res.Success || res.ID != s.accountIDs[i] {
+					return fmt.Errorf("record %d was not deleted: %s", i, o.Result)
+				}
+			}
+			return nil
+		},
+	},
+	{
+		title: "an Account and its Contact, or nothing",
+		fn:    "composite",
+		event: sample("composite.json", nil),
+		check: func(_ *state, o output) error {
+			var r struct {
+				CompositeResponse []struct {
+					HTTPStatusCode int `json:"httpStatusCode"`
+				} `json:"compositeResponse"`
+			}
+			if err := want(o, "200", &r); err != nil {
+				return err
+			}
+			for i, sub := range r.CompositeResponse {
+				if sub.HTTPStatusCode >= 300 {
+					return fmt.Errorf("subrequest %d answered %d: %s", i, sub.HTTPStatusCode, o.Result)
+				}
+			}
+			if len(r.CompositeResponse) != 3 {
+				return fmt.Errorf("want three subrequest results, got %s", o.Result)
+			}
+			return nil
+		},
+	},
+}
+
+// collectionResult is one record's result of a collection step.
+type collectionResult struct {
+	ID      string `json:"id"`
+	Success bool   `json:"success"`
 }
 
 // processResult is one ProcessResult of an approval action.
@@ -299,6 +395,9 @@ func tell(ctx context.Context, o options, story []step, functions map[string]*ri
 			result = show([]byte(out.Result), o.verbose)
 		}
 		fmt.Fprintf(o.out, "    output  %s %s\n", out.Status, result)
+		if counts := out.counts(); counts != "" {
+			fmt.Fprintf(o.out, "            %s\n", counts)
+		}
 		if err := st.check(&s, out); err != nil {
 			fmt.Fprintf(o.out, "    FAILED  %v\n", err)
 			return sum, fmt.Errorf("step %d (%s): %w", i+1, st.title, errStep)

@@ -28,7 +28,8 @@ type Action struct {
 	// Hint tells a user how to get the output under the output budget.
 	Hint string
 
-	call pagedCall
+	call    pagedCall
+	counted countedCall // instead of call, for an action whose output carries a Tally
 }
 
 // LogicalID is the function's resource in template.yaml, and the suffix of
@@ -57,6 +58,13 @@ var (
 	actApprovalReject  = Action{Name: "APPROVAL_REJECT", Function: "approval-reject", Method: http.MethodPost, call: plain(approval("Reject"))}
 	actCustomObject    = Action{Name: "CUSTOM_OBJECT_CREATE", Function: "custom-object-create", Method: http.MethodPost, SOAP: true,
 		call: plain(customObject)}
+	// COLLECTION's method depends on its operation: create is a POST, update
+	// and upsert are PATCH, delete is DELETE (collection.go). The table says
+	// POST, the create, which is never resent.
+	actCollection = Action{Name: "COLLECTION", Function: "collection", Method: http.MethodPost, counted: collection,
+		Hint: "send fewer records per call"}
+	actComposite = Action{Name: "COMPOSITE", Function: "composite", Method: http.MethodPost, counted: composite,
+		Hint: "GET only the fields you need (?fields=), LIMIT the queries, or split the subrequests over several calls"}
 )
 
 // table is the table of actions, in the contract's order.
@@ -64,6 +72,7 @@ var table = []*Action{
 	&actCreate, &actGet, &actUpdate, &actDelete, &actQuery,
 	&actApprovalSubmit, &actApprovalList, &actApprovalApprove, &actApprovalReject,
 	&actCustomObject, &actUpsert,
+	&actCollection, &actComposite,
 }
 
 // Actions returns the table of actions, in the contract's order.
@@ -173,12 +182,32 @@ func (c *Connector) CustomObjectCreate(ctx context.Context, event []byte) ([]byt
 	return c.run(ctx, &actCustomObject, event)
 }
 
+// Collection is the COLLECTION action: up to 200 records of one object
+// created, updated, upserted by an external id or deleted in one sObject
+// Collections call; Salesforce's per-record results out, with the counts of
+// successes and failures.
+func (c *Connector) Collection(ctx context.Context, event []byte) ([]byte, error) {
+	return c.run(ctx, &actCollection, event)
+}
+
+// Composite is the COMPOSITE action: up to 25 subrequests of this org's REST
+// API in one call, later ones using earlier results through @{ref.field}
+// references, all or none when asked; Salesforce's compositeResponse out, with
+// the counts of subrequests that succeeded, failed and were halted.
+func (c *Connector) Composite(ctx context.Context, event []byte) ([]byte, error) {
+	return c.run(ctx, &actComposite, event)
+}
+
 // call is one action's work: the Salesforce request and the output it gives.
 type call func(ctx context.Context, c *salesforce.Client, in *input) (*salesforce.Response, error)
 
 // pagedCall is an action's work that may also give the output's paging
 // state (QUERY), with the Connector at hand for its output budget.
 type pagedCall func(c *Connector, ctx context.Context, in *input) (*salesforce.Response, *Paging, error)
+
+// countedCall is an action's work whose output also carries the counts of
+// what succeeded and failed (COLLECTION, COMPOSITE).
+type countedCall func(c *Connector, ctx context.Context, in *input) (*salesforce.Response, *Tally, error)
 
 // plain makes a call without paging a pagedCall.
 func plain(fn call) pagedCall {

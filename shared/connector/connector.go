@@ -34,13 +34,15 @@ import (
 
 // Output is the contract's result. UPDATE and DELETE leave SalesforceResult out
 // on success; on a Salesforce error answer every action carries its body, so a
-// workflow can read Salesforce's error array. QUERY adds its paging state, and
-// every action the org's API usage when Salesforce reported it. The whole
+// workflow can read Salesforce's error array. QUERY adds its paging state,
+// COLLECTION and COMPOSITE their counts of what succeeded and failed (tally.go),
+// and every action the org's API usage when Salesforce reported it. The whole
 // encoded output stays within the output budget (budget.go).
 type Output struct {
 	SalesforceResult string `json:"salesforceResult,omitempty"`
 	SalesforceStatus string `json:"salesforceStatus"`
 	*Paging
+	*Tally
 	SalesforceAPIUsage *salesforce.Usage `json:"salesforceApiUsage,omitempty"`
 }
 
@@ -174,11 +176,20 @@ func (c *Connector) run(ctx context.Context, a *Action, event []byte) (_ []byte,
 	// a stream and keep only what fits).
 	ctx = transport.WithBodyLimit(salesforce.WithStats(ctx, &stats), readFactor*int64(c.budget),
 		fmt.Sprintf("more than the %d-byte output budget (%s) can hold%s", c.budget, settings.OutputBudget, hintOf(a)))
-	resp, paging, err := a.call(c, ctx, in)
+	var (
+		resp   *salesforce.Response
+		paging *Paging
+		tally  *Tally
+	)
+	if a.counted != nil {
+		resp, tally, err = a.counted(c, ctx, in)
+	} else {
+		resp, paging, err = a.call(c, ctx, in)
+	}
 	if err != nil {
 		return nil, err
 	}
-	out = &Output{SalesforceStatus: strconv.Itoa(resp.Status), Paging: paging}
+	out = &Output{SalesforceStatus: strconv.Itoa(resp.Status), Paging: paging, Tally: tally}
 	if !a.StatusOnly || resp.Status >= 300 {
 		out.SalesforceResult = string(resp.Body)
 	}

@@ -73,6 +73,8 @@ func testEvents() map[string]testEvent {
 			defineInvoice(t, w.org)
 			return upsertEvent(t, "INV-0001", map[string]any{"Name": "First"})
 		}, sforg.RouteUpsert},
+		"COLLECTION": {fixed(`{"operation":"create","SObjectName":"Account","salesforcePayload":[{"Name":"Acme"}]}`), sforg.RouteCollectionCreate},
+		"COMPOSITE":  {fixed(compositeEvent), sforg.RouteComposite},
 	}
 }
 

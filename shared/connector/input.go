@@ -42,6 +42,10 @@ type input struct {
 	// APPROVAL_LIST's pending form (approvals_pending.go).
 	Pending json.RawMessage `json:"pending"`
 	ActorID json.RawMessage `json:"actorId"`
+
+	// COLLECTION's operation and rollback choice (collection.go).
+	Operation json.RawMessage `json:"operation"`
+	AllOrNone json.RawMessage `json:"allOrNone"`
 }
 
 // eventBridge is the part of an EventBridge event that tells it apart from a
@@ -168,6 +172,19 @@ func (in *input) query() (string, error) {
 // payload returns salesforcePayload as a JSON object. The contract allows the
 // object itself or a string holding it (what a templated workflow often sends).
 func (in *input) payload() (json.RawMessage, error) {
+	raw, err := in.payloadJSON()
+	if err != nil {
+		return nil, err
+	}
+	if raw[0] != '{' {
+		return nil, faults.New(faults.InvalidInput, "salesforcePayload must be a JSON object")
+	}
+	return raw, nil
+}
+
+// payloadJSON returns salesforcePayload as the JSON value it holds, unwrapping
+// a string that holds JSON.
+func (in *input) payloadJSON() (json.RawMessage, error) {
 	raw := bytes.TrimSpace(in.SalesforcePayload)
 	if isAbsent(raw) {
 		return nil, faults.New(faults.MissingInput, "salesforcePayload is required")
@@ -187,9 +204,6 @@ func (in *input) payload() (json.RawMessage, error) {
 		if !json.Valid(raw) {
 			return nil, faults.New(faults.InvalidInput, "salesforcePayload is a string that does not hold valid JSON")
 		}
-	}
-	if raw[0] != '{' {
-		return nil, faults.New(faults.InvalidInput, "salesforcePayload must be a JSON object")
 	}
 	return json.RawMessage(raw), nil
 }

@@ -179,6 +179,8 @@ var creations = map[string]func(org *sforg.Server) int{
 	"APPROVAL_REJECT":      func(org *sforg.Server) int { return org.Store().Count("ProcessInstanceStep") },
 	"CUSTOM_OBJECT_CREATE": func(org *sforg.Server) int { return len(org.Store().Objects()) },
 	"UPSERT":               func(org *sforg.Server) int { return org.Store().Count("Invoice__c") },
+	"COLLECTION":           func(org *sforg.Server) int { return org.Store().Count("Account") },
+	"COMPOSITE":            func(org *sforg.Server) int { return org.Store().Count("Contact") },
 }
 
 // kind sorts the actions the way the retry policy does.
@@ -205,6 +207,7 @@ var success = map[string]string{
 	"CREATE": "201", "GET": "200", "UPDATE": "204", "DELETE": "204", "QUERY": "200",
 	"APPROVAL_LIST": "200", "APPROVAL_SUBMIT": "200", "APPROVAL_APPROVE": "200",
 	"APPROVAL_REJECT": "200", "CUSTOM_OBJECT_CREATE": "200", "UPSERT": "201",
+	"COLLECTION": "200", "COMPOSITE": "200",
 }
 
 // matrixRow is one fault: how to provoke it and what each kind of action gives.

@@ -50,7 +50,10 @@ func concurrentLogins(ctx context.Context, w *world, t *table) error {
 
 // inProcess returns a new connector in this process, configured as the
 // functions are (the secret read from moto), with its log lines discarded.
-func inProcess(w *world) (*connector.Connector, error) {
-	env := stack.FunctionEnv(stack.SecretName, w.moto)
+func inProcess(w *world) (*connector.Connector, error) { return inProcessWith(w, stack.SecretName) }
+
+// inProcessWith is inProcess reading the secret of that name.
+func inProcessWith(w *world, secret string) (*connector.Connector, error) {
+	env := stack.FunctionEnv(secret, w.moto)
 	return connector.FromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }, io.Discard)
 }

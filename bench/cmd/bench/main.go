@@ -9,7 +9,8 @@
 //   - logins per execution environment and for 50 concurrent callers;
 //   - bootstrap sizes for linux/arm64, plain and zipped;
 //   - resident and peak memory, including a 50,000-record QUERY;
-//   - the CREATE, GET, QUERY sequence against jsforce, cold and warm.
+//   - the CREATE, GET, QUERY sequence against jsforce, cold and warm;
+//   - API calls per 10,000 records written: CREATE one by one vs COLLECTION.
 //
 // It prints one table (Markdown) with every figure, its spread, the ratio and
 // whether the target holds; BENCHMARKS.md records a run. Only ratios of
@@ -39,6 +40,7 @@ type config struct {
 	jsWarm      int  // warm sequences per side
 	records     int  // the large QUERY's records
 	queryRounds int  // walks through it per size
+	written     int  // records written per way of writing, for the API-call figure
 	goBench     bool // run the Go benchmarks
 	benchtime   string
 	log         io.Writer
@@ -56,6 +58,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&c.jsWarm, "js-warm", 300, "warm CREATE-GET-QUERY sequences per side, alternating")
 	fs.IntVar(&c.records, "records", 50_000, "records of the large QUERY (in pages of 2,000); its small twin has a fifth")
 	fs.IntVar(&c.queryRounds, "query-rounds", 3, "walks through each large QUERY result, alternating the sizes")
+	fs.IntVar(&c.written, "written", 10_000, "records written one by one (CREATE) and 200 at a time (COLLECTION), for the API calls each costs")
 	fs.BoolVar(&c.goBench, "go-bench", true, "run the Go benchmarks (handler overhead, QUERY parts)")
 	fs.StringVar(&c.benchtime, "benchtime", "2s", "-benchtime of BenchmarkHandlerOverhead")
 	if status, ok := cli.Parse(fs, args); !ok {

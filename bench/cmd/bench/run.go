@@ -117,6 +117,9 @@ func run(ctx context.Context, c config) (*table, error) {
 	if err := jsforcePeer(ctx, c, w, t); err != nil {
 		return t, err
 	}
+	if err := apiCallsPerWrite(ctx, c, w, t); err != nil {
+		return t, err
+	}
 	return t, nil
 }
 
