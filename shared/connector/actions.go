@@ -28,8 +28,7 @@ type Action struct {
 	// Hint tells a user how to get the output under the output budget.
 	Hint string
 
-	call    pagedCall
-	counted countedCall // instead of call, for an action whose output carries a Tally
+	call    work
 }
 
 // LogicalID is the function's resource in template.yaml, and the suffix of
@@ -50,9 +49,9 @@ var (
 	actUpdate = Action{Name: "UPDATE", Function: "update", Method: http.MethodPatch, StatusOnly: true, call: plain(update)}
 	actDelete = Action{Name: "DELETE", Function: "delete", Method: http.MethodDelete, StatusOnly: true, call: plain(remove)}
 	actUpsert = Action{Name: "UPSERT", Function: "upsert", Method: http.MethodPatch, call: plain(upsert)}
-	actQuery  = Action{Name: "QUERY", Function: "query", Method: http.MethodGet, call: (*Connector).query,
+	actQuery  = Action{Name: "QUERY", Function: "query", Method: http.MethodGet, call: paged((*Connector).query),
 		Hint: "page it with pageSize, maxRecords and cursor"}
-	actApprovalList    = Action{Name: "APPROVAL_LIST", Function: "approval-list", Method: http.MethodGet, call: (*Connector).approvalList, Hint: "with pending, page it with pageSize, maxRecords and cursor"}
+	actApprovalList    = Action{Name: "APPROVAL_LIST", Function: "approval-list", Method: http.MethodGet, call: paged((*Connector).approvalList), Hint: "with pending, page it with pageSize, maxRecords and cursor"}
 	actApprovalSubmit  = Action{Name: "APPROVAL_SUBMIT", Function: "approval-submit", Method: http.MethodPost, call: plain(approval("Submit"))}
 	actApprovalApprove = Action{Name: "APPROVAL_APPROVE", Function: "approval-approve", Method: http.MethodPost, call: plain(approval("Approve"))}
 	actApprovalReject  = Action{Name: "APPROVAL_REJECT", Function: "approval-reject", Method: http.MethodPost, call: plain(approval("Reject"))}
@@ -61,9 +60,9 @@ var (
 	// COLLECTION's method depends on its operation: create is a POST, update
 	// and upsert are PATCH, delete is DELETE (collection.go). The table says
 	// POST, the create, which is never resent.
-	actCollection = Action{Name: "COLLECTION", Function: "collection", Method: http.MethodPost, counted: collection,
+	actCollection = Action{Name: "COLLECTION", Function: "collection", Method: http.MethodPost, call: counted(collection),
 		Hint: "send fewer records per call"}
-	actComposite = Action{Name: "COMPOSITE", Function: "composite", Method: http.MethodPost, counted: composite,
+	actComposite = Action{Name: "COMPOSITE", Function: "composite", Method: http.MethodPost, call: counted(composite),
 		Hint: "GET only the fields you need (?fields=), LIMIT the queries, or split the subrequests over several calls"}
 )
 
@@ -198,21 +197,46 @@ func (c *Connector) Composite(ctx context.Context, event []byte) ([]byte, error)
 	return c.run(ctx, &actComposite, event)
 }
 
-// call is one action's work: the Salesforce request and the output it gives.
+// call is the work of an action whose output is the answer alone.
 type call func(ctx context.Context, c *salesforce.Client, in *input) (*salesforce.Response, error)
 
-// pagedCall is an action's work that may also give the output's paging
-// state (QUERY), with the Connector at hand for its output budget.
+// work is an action's work: the Salesforce answer and what the output
+// carries beside the contract's two fields.
+type work func(c *Connector, ctx context.Context, in *input) (*salesforce.Response, extras, error)
+
+// extras are the output's fields beside salesforceResult and salesforceStatus.
+type extras struct {
+	paging *Paging // QUERY and APPROVAL_LIST pending
+	tally  *Tally  // COLLECTION and COMPOSITE
+}
+
+// pagedCall is an action's work that also gives the output's paging state.
 type pagedCall func(c *Connector, ctx context.Context, in *input) (*salesforce.Response, *Paging, error)
 
 // countedCall is an action's work whose output also carries the counts of
-// what succeeded and failed (COLLECTION, COMPOSITE).
+// what it wrote (tally.go).
 type countedCall func(c *Connector, ctx context.Context, in *input) (*salesforce.Response, *Tally, error)
 
-// plain makes a call without paging a pagedCall.
-func plain(fn call) pagedCall {
-	return func(c *Connector, ctx context.Context, in *input) (*salesforce.Response, *Paging, error) {
+// plain makes a call without extras the action's work.
+func plain(fn call) work {
+	return func(c *Connector, ctx context.Context, in *input) (*salesforce.Response, extras, error) {
 		resp, err := fn(ctx, c.client, in)
-		return resp, nil, err
+		return resp, extras{}, err
+	}
+}
+
+// paged makes a pagedCall the action's work.
+func paged(fn pagedCall) work {
+	return func(c *Connector, ctx context.Context, in *input) (*salesforce.Response, extras, error) {
+		resp, p, err := fn(c, ctx, in)
+		return resp, extras{paging: p}, err
+	}
+}
+
+// counted makes a countedCall the action's work.
+func counted(fn countedCall) work {
+	return func(c *Connector, ctx context.Context, in *input) (*salesforce.Response, extras, error) {
+		resp, t, err := fn(c, ctx, in)
+		return resp, extras{tally: t}, err
 	}
 }

@@ -176,20 +176,11 @@ func (c *Connector) run(ctx context.Context, a *Action, event []byte) (_ []byte,
 	// a stream and keep only what fits).
 	ctx = transport.WithBodyLimit(salesforce.WithStats(ctx, &stats), readFactor*int64(c.budget),
 		fmt.Sprintf("more than the %d-byte output budget (%s) can hold%s", c.budget, settings.OutputBudget, hintOf(a)))
-	var (
-		resp   *salesforce.Response
-		paging *Paging
-		tally  *Tally
-	)
-	if a.counted != nil {
-		resp, tally, err = a.counted(c, ctx, in)
-	} else {
-		resp, paging, err = a.call(c, ctx, in)
-	}
+	resp, x, err := a.call(c, ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	out = &Output{SalesforceStatus: strconv.Itoa(resp.Status), Paging: paging, Tally: tally}
+	out = &Output{SalesforceStatus: strconv.Itoa(resp.Status), Paging: x.paging, Tally: x.tally}
 	if !a.StatusOnly || resp.Status >= 300 {
 		out.SalesforceResult = string(resp.Body)
 	}
