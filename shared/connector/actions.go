@@ -28,7 +28,7 @@ type Action struct {
 	// Hint tells a user how to get the output under the output budget.
 	Hint string
 
-	call    work
+	call work
 }
 
 // LogicalID is the function's resource in template.yaml, and the suffix of
