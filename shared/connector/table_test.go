@@ -105,3 +105,35 @@ func TestLogicalID(t *testing.T) {
 		}
 	}
 }
+
+// TestRulesOnTheConnectorsBus: every EventBridge rule of the template listens
+// on the connector's own bus, never on the default bus, where any principal
+// allowed to put events (and AWS services) could make the functions write.
+func TestRulesOnTheConnectorsBus(t *testing.T) {
+	template := read(t, "template.yaml")
+	lines := strings.Split(template, "\n")
+	rules := 0
+	for i, line := range lines {
+		if strings.TrimSpace(line) != "Type: EventBridgeRule" {
+			continue
+		}
+		rules++
+		indent := len(line) - len(strings.TrimLeft(line, " "))
+		var block []string
+		for _, next := range lines[i+1:] {
+			if strings.TrimSpace(next) != "" && len(next)-len(strings.TrimLeft(next, " ")) < indent {
+				break
+			}
+			block = append(block, next)
+		}
+		if !strings.Contains(strings.Join(block, "\n"), "EventBusName: !Ref ConnectorEventBus") {
+			t.Errorf("the EventBridge rule at line %d of template.yaml does not name the connector's bus", i+1)
+		}
+	}
+	if rules == 0 {
+		t.Fatal("no EventBridgeRule in template.yaml")
+	}
+	if !strings.Contains(template, "ReservedConcurrentExecutions: !If [HasReservedConcurrency") {
+		t.Errorf("the functions' reserved concurrency is not a template setting")
+	}
+}
