@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import jsforce from 'jsforce';
-import { startOrg } from './sforg.js';
+import { startOrg, rejectsNamed } from './sforg.js';
 
 const version = '58.0';
 
@@ -31,17 +31,6 @@ function collect(stream) {
     stream.on('end', () => resolve(records));
     stream.on('error', reject);
   });
-}
-
-/** Asserts that promise rejects with an error named name; returns the error. */
-async function rejectsNamed(promise, name) {
-  let caught;
-  await assert.rejects(promise, (err) => {
-    caught = err;
-    return true;
-  });
-  assert.equal(caught.name, name, `error ${caught.name}: ${caught.message}`);
-  return caught;
 }
 
 /** POST /__sforg/bulk/process: steps n records, or everything without n. */

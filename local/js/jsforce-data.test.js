@@ -6,23 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import jsforce from 'jsforce';
-import { startOrg } from './sforg.js';
+import { startOrg, rejectsNamed } from './sforg.js';
 
 const version = '45.0';
 const minute = 60_000;
 
 let org;
-
-/** Asserts that promise rejects with an error named name; returns the error. */
-async function rejectsNamed(promise, name) {
-  let caught;
-  await assert.rejects(Promise.resolve(promise), (err) => {
-    caught = err;
-    return true;
-  });
-  assert.equal(caught.name, name, `error ${caught.name}: ${caught.message}`);
-  return caught;
-}
 
 describe('jsforce and the local org data', () => {
   let conn;
