@@ -143,9 +143,10 @@ const (
 // Begun is the result of Begin.
 type Begun struct {
 	State  State
-	Claim  *Claim    // Claimed
-	Output []byte    // Completed
-	Until  time.Time // InProgress: when the other invocation's claim ends
+	Claim  *Claim        // Claimed
+	Output []byte        // Completed
+	Until  time.Time     // InProgress: when the other invocation's claim ends
+	Wait   time.Duration // InProgress: how long until then, by the ledger's clock
 	// Started is when the first attempt with the key began (Claimed,
 	// InProgress).
 	Started time.Time
@@ -199,7 +200,7 @@ func (l *Ledger) Begin(ctx context.Context, key, inputHash string) (Begun, error
 		case it.status != statusInProgress:
 			return Begun{}, fmt.Errorf("the item of the key has the unknown status %q", it.status)
 		case now.Before(it.claimUntil):
-			return Begun{State: InProgress, Until: it.claimUntil, Started: it.startedAt}, nil
+			return Begun{State: InProgress, Until: it.claimUntil, Wait: it.claimUntil.Sub(now), Started: it.startedAt}, nil
 		}
 		// The claim ended without an answer: the invocation died, or its
 		// outcome was unknown. Take it over.
