@@ -7,14 +7,12 @@
 // each connector error really arrives with.
 import './polyfill.js';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { findEmulator, invoke, repoRoot, startEmulator } from './lambda.js';
+import { buildFunctions, findEmulator, invoke, repoRoot, startEmulator } from './lambda.js';
 import { definitionsDir, loadDefinition } from './statemachine.js';
 import { startOrg } from './sforg.js';
 
@@ -35,31 +33,13 @@ const taskFunctions = {
 /** The query function checks the org's state after a run, as a workflow would. */
 const functionNames = [...new Set([...Object.values(taskFunctions), 'query'])];
 
-/**
- * Builds the functions for this host as `make build` does for Lambda, in one
- * go build, into dir/<name>/bootstrap; resolves with the paths by name.
- */
-async function buildFunctions(names, dir) {
-  const out = path.join(dir, '.bin') + path.sep;
-  await promisify(execFile)(
-    'go',
-    ['build', '-trimpath', '-tags', 'lambda.norpc', '-o', out, ...names.map((n) => `./functions/${n}`)],
-    { cwd: repoRoot, env: { ...process.env, CGO_ENABLED: '0' }, maxBuffer: 16 << 20 },
-  );
-  const paths = {};
-  for (const name of names) {
-    await mkdir(path.join(dir, name));
-    paths[name] = path.join(dir, name, 'bootstrap');
-    await rename(path.join(out, name), paths[name]);
-  }
-  return paths;
-}
-
 describe('account-approval workflow on the built functions', { skip: missing && 'aws-lambda-rie not installed (see LOCAL-TOOLCHAIN)' }, () => {
   let org;
   let dir;
   const emulators = {};
   const definition = loadDefinition(path.join(definitionsDir, 'account-approval.asl.json'));
+  const executionPrefix = `arn:aws:states:us-east-1:123456789012:execution:AccountApproval-${process.pid}-${Date.now()}`;
+  let runs = 0;
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'workflow-js-'));
@@ -100,7 +80,9 @@ describe('account-approval workflow on the built functions', { skip: missing && 
     }]));
     const retryIntervalOverrides = Object.fromEntries(Object.keys(taskFunctions).map((t) => [t, 0]));
     const sm = new StateMachine(definition);
-    const execution = sm.run(input, { overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides } });
+    // The Tasks' idempotency keys start with the execution's id, as in AWS.
+    const context = { Execution: { Id: `${executionPrefix}:run-${++runs}`, Name: `run-${runs}` } };
+    const execution = sm.run(input, { context, overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides } });
     const entered = [];
     const exited = {};
     const retried = {};

@@ -2,11 +2,6 @@ package moto
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -17,27 +12,17 @@ import (
 )
 
 // StartSerialTest runs moto_server for a test, as StartTest does, and returns
-// the endpoint to use: a loopback proxy in front of it that passes one request
-// at a time. DynamoDB applies each conditional write atomically; moto serves
-// requests on threads without locking the item, and was seen to let two of
-// twenty simultaneous attribute_not_exists writes succeed. Serialised, it
-// behaves as DynamoDB does, so tests that count the winners of a conditional
-// write use this endpoint.
+// the endpoint to use: a Serial proxy in front of it, so that conditional
+// writes are atomic as in DynamoDB. Tests that count the winners of a
+// conditional write use this endpoint.
 func StartSerialTest(t testing.TB) string {
 	t.Helper()
-	target, err := url.Parse(StartTest(t).URL)
+	s, err := NewSerial(StartTest(t).URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	var mu sync.Mutex
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	t.Cleanup(func() { s.Close() })
+	return s.URL
 }
 
 // DynamoDB returns a DynamoDB client for endpoint with the static test
