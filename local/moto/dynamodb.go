@@ -1,6 +1,7 @@
 package moto
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -43,24 +44,33 @@ var tables atomic.Int64
 func NewTable(t testing.TB, client *dynamodb.Client, prefix, key, ttl string) string {
 	t.Helper()
 	name := fmt.Sprintf("%s-%d", prefix, tables.Add(1))
-	_, err := client.CreateTable(t.Context(), &dynamodb.CreateTableInput{
+	if err := CreateTable(t.Context(), client, name, key, ttl); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// CreateTable creates the on-demand table name with the string partition key
+// key and, when ttl is not "", time to live on the attribute ttl.
+func CreateTable(ctx context.Context, client *dynamodb.Client, name, key, ttl string) error {
+	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(name),
 		BillingMode:          types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(key), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(key), KeyType: types.KeyTypeHash}},
 	})
 	if err != nil {
-		t.Fatalf("creating table %s: %v", name, err)
+		return fmt.Errorf("creating table %s: %w", name, err)
 	}
 	if ttl == "" {
-		return name
+		return nil
 	}
-	_, err = client.UpdateTimeToLive(t.Context(), &dynamodb.UpdateTimeToLiveInput{
+	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName:               aws.String(name),
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(ttl), Enabled: aws.Bool(true)},
 	})
 	if err != nil {
-		t.Fatalf("enabling TTL on %s: %v", name, err)
+		return fmt.Errorf("enabling TTL on %s: %w", name, err)
 	}
-	return name
+	return nil
 }

@@ -260,6 +260,9 @@ func (c *Connector) logInvoke(ctx context.Context, action string, start time.Tim
 		// The ledger's item id, short: enough to follow one key's repeats
 		// through the log without writing the caller's key.
 		attrs = append(attrs, "idempotency", key.protection(), "idempotencyKeyHash", key.ledgerID()[:16])
+		if key.replayed {
+			attrs = append(attrs, "idempotencyReplayed", true)
+		}
 	}
 	if err != nil {
 		attrs = append(attrs, "errorType", string(faults.CodeOf(err)), "error", faults.MessageOf(err))

@@ -54,6 +54,7 @@ type idemKey struct {
 	// via says what protected the write, for the log line: "ledger",
 	// "salesforce" (the UI API's Idempotency-Key), both, or "none".
 	ledger, salesforce bool
+	replayed           bool // the answer came from the ledger
 }
 
 // newKey derives a write's key from the caller's, scoped by the function and
@@ -220,6 +221,7 @@ func (c *Connector) once(ctx context.Context, a *Action, in *input, stats *sales
 	}
 	switch b.State {
 	case ledger.Completed:
+		k.replayed = true
 		var out Output
 		_ = json.Unmarshal(b.Output, &out) // for the log line only
 		return &out, b.Output, nil

@@ -512,14 +512,22 @@ func (refusing) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*
 	return nil, errors.New("connection refused")
 }
 
-// TestKeyedLogLine: the invoke line says what protected the write and names
-// the key by a hash, never as given.
+// TestKeyedLogLine: the invoke line says what protected the write, whether
+// the ledger answered it, and names the key by a hash, never as given.
 func TestKeyedLogLine(t *testing.T) {
 	endpoint := moto.StartSerialTest(t)
 	w := setup(t, apiVersion("66.0"))
 	setLedger(t, w, endpoint)
-	mustOK(t, invoke(t, w.conn.Create, `{"SObjectName":"Account","salesforcePayload":{"Name":"A"},"idempotencyKey":"secret-order-77"}`), "201")
+	event := `{"SObjectName":"Account","salesforcePayload":{"Name":"A"},"idempotencyKey":"secret-order-77"}`
+	mustOK(t, invoke(t, w.conn.Create, event), "201")
+	if strings.Contains(w.logs.String(), "idempotencyReplayed") {
+		t.Errorf("got a first write logged as replayed: %s", w.logs.String())
+	}
+	mustOK(t, invoke(t, w.conn.Create, event), "201")
 	logs := w.logs.String()
+	if !strings.Contains(logs, `"idempotencyReplayed":true`) {
+		t.Errorf("got %s, want the repeat logged as replayed", logs)
+	}
 	if strings.Contains(logs, "secret-order-77") {
 		t.Errorf("the log holds the key: %s", logs)
 	}
