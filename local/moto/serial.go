@@ -34,6 +34,8 @@ func NewSerial(target string) (*Serial, error) {
 		return nil, err
 	}
 	proxy := httputil.NewSingleHostReverseProxy(u)
+	// A client that gave up (a call's timeout) is no news: answer it quietly.
+	proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
 	s := &Serial{URL: "http://" + ln.Addr().String(), done: make(chan struct{})}
 	var mu sync.Mutex
 	s.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

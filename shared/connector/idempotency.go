@@ -41,10 +41,24 @@ import (
 // name.
 const maxKeyLength = 255
 
-// endTimeout bounds the ledger write that ends a claim. It goes ahead after
-// the invocation's context ended (a REQUEST_TIMEOUT at the deadline), within
-// the deadline margin Lambda still leaves.
-const endTimeout = 2 * time.Second
+// The ledger write that ends a claim goes ahead after the invocation's
+// context ended (a REQUEST_TIMEOUT at the deadline minus the client's margin),
+// and must be done endReserve before the deadline itself, so that the
+// function still answers before Lambda stops it; endTimeout bounds it when
+// there is no deadline. A claim not ended in time lasts until the deadline.
+const (
+	endReserve = 100 * time.Millisecond
+	endTimeout = 2 * time.Second
+)
+
+// endContext is the context of the write that ends a claim.
+func endContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	base := context.WithoutCancel(ctx)
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(base, dl.Add(-endReserve))
+	}
+	return context.WithTimeout(base, endTimeout)
+}
 
 // idemKey is the idempotency key of one write.
 type idemKey struct {
@@ -241,7 +255,7 @@ func (c *Connector) once(ctx context.Context, a *Action, in *input, stats *sales
 		out, body, err = c.answer(ctx, a, in, stats, resp)
 		err = k.refusal(err)
 	}
-	end, cancel := context.WithTimeout(context.WithoutCancel(ctx), endTimeout)
+	end, cancel := endContext(ctx)
 	defer cancel()
 	var endErr error
 	switch {

@@ -236,9 +236,9 @@ func (d *driver) invoke(ctx context.Context, fn string, event []byte) outcome {
 	defer func() { d.pools[fn] <- e }()
 	res, err := e.Invoke(ctx, event)
 	if err != nil || res.TimedOut || res.Status != http.StatusOK {
-		msg := fmt.Sprintf("status %d", res.Status)
+		msg := fmt.Sprintf("%s: status %d, timed out %v: %.200s", fn, res.Status, res.TimedOut, res.Body)
 		if err != nil {
-			msg = err.Error()
+			msg = fn + ": " + err.Error()
 		}
 		return outcome{crashed: true, message: msg}
 	}
@@ -257,9 +257,13 @@ func (d *driver) invoke(ctx context.Context, fn string, event []byte) outcome {
 }
 
 // retryable reports whether a workflow's Retry would run the write again: the
-// transient errors (with a key, an unknown outcome is one), and a 5xx that
-// came back as an answer (createMetadata's SOAP 500).
+// transient errors (with a key, an unknown outcome is one), a 5xx that came
+// back as an answer (createMetadata's SOAP 500), and a crash (Step Functions'
+// States.Timeout or Lambda.Unknown).
 func (o outcome) retryable() bool {
+	if o.crashed {
+		return true
+	}
 	switch faults.Code(o.errorType) {
 	case faults.RequestTimeout, faults.UnknownError, faults.ConnectionError, faults.CircuitBreakerOpen, faults.MissingToken:
 		return true
