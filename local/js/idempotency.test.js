@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { buildFunctions, findEmulator, invoke, startEmulator } from './lambda.js';
-import { definitionsDir, loadDefinition } from './statemachine.js';
+import { accountApprovalTasks, definitionsDir, loadDefinition } from './statemachine.js';
 import { startOrg } from './sforg.js';
 
 const missing = findEmulator() === null;
@@ -21,12 +21,7 @@ if (missing && process.env.CI) {
   throw new Error('CI is set but aws-lambda-rie is missing: run `make test` or .ci/run, which install it into ./bin');
 }
 
-const taskFunctions = {
-  CreateAccount: 'create',
-  GetAccount: 'get',
-  SubmitForApproval: 'approval-submit',
-  ApproveWorkItem: 'approval-approve',
-};
+const taskFunctions = accountApprovalTasks;
 const functionNames = [...new Set([...Object.values(taskFunctions), 'query'])];
 
 describe('a whole Task retried with its idempotency key', { skip: missing && 'aws-lambda-rie not installed (see LOCAL-TOOLCHAIN)' }, () => {

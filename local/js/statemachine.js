@@ -6,6 +6,17 @@ import { repoRoot } from './lambda.js';
 
 export const definitionsDir = path.join(repoRoot, 'statemachine');
 
+/**
+ * The Task states of account-approval.asl.json and the function each calls
+ * (template.yaml's DefinitionSubstitutions).
+ */
+export const accountApprovalTasks = {
+  CreateAccount: 'create',
+  GetAccount: 'get',
+  SubmitForApproval: 'approval-submit',
+  ApproveWorkItem: 'approval-approve',
+};
+
 /** Returns the paths of every statemachine/*.asl.json. */
 export function definitionFiles() {
   return readdirSync(definitionsDir)

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { buildFunctions, findEmulator, invoke, repoRoot, startEmulator } from './lambda.js';
-import { definitionsDir, loadDefinition } from './statemachine.js';
+import { accountApprovalTasks, definitionsDir, loadDefinition } from './statemachine.js';
 import { startOrg } from './sforg.js';
 
 // Without the emulator the suite is skipped, except in CI, where a missing
@@ -23,13 +23,7 @@ if (missing && process.env.CI) {
   throw new Error('CI is set but aws-lambda-rie is missing: run `make test` or .ci/run, which install it into ./bin');
 }
 
-/** Task state -> the function it calls (template.yaml's DefinitionSubstitutions). */
-const taskFunctions = {
-  CreateAccount: 'create',
-  GetAccount: 'get',
-  SubmitForApproval: 'approval-submit',
-  ApproveWorkItem: 'approval-approve',
-};
+const taskFunctions = accountApprovalTasks;
 /** The query function checks the org's state after a run, as a workflow would. */
 const functionNames = [...new Set([...Object.values(taskFunctions), 'query'])];
 

@@ -100,29 +100,35 @@ func FromEnv(lookup func(string) (string, bool), out io.Writer) (*Connector, err
 	opts.Credentials = creds
 	if s.SessionTable != "" {
 		// One login for every execution environment (see the README).
-		awsCfg, err := awsenv.Load(getenv)
+		db, err := dynamoDB(getenv, "session table", s.SessionTable)
 		if err != nil {
-			err = faults.Wrap(faults.UnknownError, err, "cannot use the session table %q: %v", s.SessionTable, err)
 			return &Connector{log: log, initErr: err}, err
 		}
-		db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.Endpoint(getenv, "DYNAMODB") })
 		store := sessionstore.New(db, sessionstore.Options{Table: s.SessionTable, Logger: log})
 		ttl := cmp.Or(opts.TokenTTL, salesforce.DefaultTokenTTL)
 		opts.Share = func(next session.Source) session.Source { return store.Shared(next, ttl) }
 	}
 	c := New(salesforce.New(opts), log)
 	if s.IdempotencyTable != "" {
-		awsCfg, err := awsenv.Load(getenv)
+		db, err := dynamoDB(getenv, "idempotency table", s.IdempotencyTable)
 		if err != nil {
-			err = faults.Wrap(faults.UnknownError, err, "cannot use the idempotency table %q: %v", s.IdempotencyTable, err)
 			return &Connector{log: log, initErr: err}, err
 		}
-		db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.Endpoint(getenv, "DYNAMODB") })
 		c.ledger = ledger.New(db, ledger.Options{Table: s.IdempotencyTable, TTL: s.IdempotencyTTL, Logger: log})
 	}
 	c.budget = s.OutputBudget
 	c.metrics = out // CloudWatch Logs reads the EMF lines
 	return c, nil
+}
+
+// dynamoDB is the DynamoDB client of a table setting, configured from
+// Lambda's variables.
+func dynamoDB(getenv func(string) string, what, table string) (*dynamodb.Client, error) {
+	awsCfg, err := awsenv.Load(getenv)
+	if err != nil {
+		return nil, faults.Wrap(faults.UnknownError, err, "cannot use the %s %q: %v", what, table, err)
+	}
+	return dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.Endpoint(getenv, "DYNAMODB") }), nil
 }
 
 // MustFromEnv is FromEnv for a main function. A configuration error does not stop

@@ -51,6 +51,15 @@ const (
 	endTimeout = 2 * time.Second
 )
 
+// beforeDeadline bounds a ledger call so that the function still answers,
+// with the call's error, before Lambda stops it.
+func beforeDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-endReserve))
+	}
+	return context.WithCancel(ctx)
+}
+
 // endContext is the context of the write that ends a claim.
 func endContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	base := context.WithoutCancel(ctx)
@@ -226,9 +235,12 @@ func (c *Connector) once(ctx context.Context, a *Action, in *input, stats *sales
 		return out, body, k.refusal(err)
 	}
 	k.ledger = true
-	b, err := c.ledger.Begin(ctx, k.ledgerID(), in.fingerprint(a.Name))
+	bctx, cancel := beforeDeadline(ctx)
+	b, err := c.ledger.Begin(bctx, k.ledgerID(), in.fingerprint(a.Name))
+	late := bctx.Err() != nil
+	cancel()
 	if err != nil {
-		if ctx.Err() != nil {
+		if late {
 			return nil, nil, faults.Wrap(faults.RequestTimeout, err, "%s: no time left to read the idempotency table; nothing was sent", k.name())
 		}
 		return nil, nil, faults.Wrap(faults.ConnectionError, err, "%s: the idempotency table cannot be used; nothing was sent", k.name())

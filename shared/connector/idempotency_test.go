@@ -65,6 +65,17 @@ type config struct {
 
 var allWrites = []string{"CREATE", "UPDATE", "DELETE", "UPSERT", "APPROVAL_SUBMIT", "APPROVAL_APPROVE", "APPROVAL_REJECT", "CUSTOM_OBJECT_CREATE"}
 
+// world is an org and a connector configured as cfg says, the ledger on the
+// moto at endpoint.
+func (cfg config) world(t *testing.T, endpoint string) *world {
+	t.Helper()
+	w := setup(t, apiVersion(cfg.version))
+	if cfg.ledger {
+		setLedger(t, w, endpoint)
+	}
+	return w
+}
+
 func configs() []config {
 	return []config{
 		{"Salesforce's key, no ledger", "66.0", false, []string{"CREATE", "UPDATE", "DELETE"}},
@@ -198,10 +209,7 @@ func TestRepeatedKeyMakesOneChange(t *testing.T) {
 			for _, name := range cfg.protects {
 				a := *actionOf(functionOf(name))
 				t.Run(name+" sequential", func(t *testing.T) {
-					w := setup(t, apiVersion(cfg.version))
-					if cfg.ledger {
-						setLedger(t, w, endpoint)
-					}
+					w := cfg.world(t, endpoint)
 					event := withKey(t, events[name].event(t, w), "order-42/"+name)
 					first := invoke(t, w.conn.Handler(a), event)
 					mustOK(t, first, success[name])
@@ -214,10 +222,7 @@ func TestRepeatedKeyMakesOneChange(t *testing.T) {
 					checks[name].confirm(t, w, w.environment().Handler(a), event, first)
 				})
 				t.Run(name+" 20 at once", func(t *testing.T) {
-					w := setup(t, apiVersion(cfg.version))
-					if cfg.ledger {
-						setLedger(t, w, endpoint)
-					}
+					w := cfg.world(t, endpoint)
 					event := withKey(t, events[name].event(t, w), "order-43/"+name)
 					envs := make([]*Connector, 20)
 					for i := range envs {
@@ -286,10 +291,7 @@ func TestDropAfterCommitThenRetry(t *testing.T) {
 			for _, name := range cfg.protects {
 				a := *actionOf(functionOf(name))
 				t.Run(name, func(t *testing.T) {
-					w := setup(t, apiVersion(cfg.version))
-					if cfg.ledger {
-						setLedger(t, w, endpoint)
-					}
+					w := cfg.world(t, endpoint)
 					event := withKey(t, events[name].event(t, w), "order-44/"+name)
 					mustInject(t, w.org, sforg.Fault{Route: routeOf(name, cfg), Kind: sforg.FaultDropAfter, Times: 1})
 					var r result
@@ -331,10 +333,7 @@ func TestSameKeyOtherInput(t *testing.T) {
 	endpoint := moto.StartSerialTest(t)
 	for _, cfg := range configs()[:2] {
 		t.Run(cfg.name, func(t *testing.T) {
-			w := setup(t, apiVersion(cfg.version))
-			if cfg.ledger {
-				setLedger(t, w, endpoint)
-			}
+			w := cfg.world(t, endpoint)
 			first := `{"SObjectName":"Account","salesforcePayload":{"Name":"Acme"},"idempotencyKey":"invoice 7"}`
 			mustOK(t, invoke(t, w.conn.Create, first), "201")
 			before := w.org.Requests("*")
@@ -358,10 +357,7 @@ func TestEventBridgeDeliveredTwice(t *testing.T) {
 	endpoint := moto.StartSerialTest(t)
 	for _, cfg := range configs()[:2] {
 		t.Run(cfg.name, func(t *testing.T) {
-			w := setup(t, apiVersion(cfg.version))
-			if cfg.ledger {
-				setLedger(t, w, endpoint)
-			}
+			w := cfg.world(t, endpoint)
 			event := `{"version":"0","id":"1b4c7e4e-3f0a-4d5c-9a51-6f8e2b1d0c01","detail-type":"Salesforce Create","source":"my.app",` +
 				`"time":"2026-11-28T12:00:00Z","detail":{"SObjectName":"Account","salesforcePayload":{"Name":"Acme"}}}`
 			first := invoke(t, w.conn.Create, event)

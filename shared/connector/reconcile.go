@@ -111,11 +111,7 @@ type approvalResult struct {
 // unknown and nothing is sent.
 func reconcileApproval(actionType string) reconcileFunc {
 	return func(ctx context.Context, sf *salesforce.Client, in *input, since time.Time) (*salesforce.Response, error) {
-		payload, err := in.payload()
-		if err != nil {
-			return nil, err
-		}
-		body, err := approvalBody(payload, actionType)
+		body, err := in.approvalRequest(actionType)
 		if err != nil {
 			return nil, err
 		}
