@@ -149,11 +149,19 @@ func noContent(resp *Response) (*Response, error) {
 	return &Response{Status: http.StatusNoContent, Header: resp.Header}, nil
 }
 
-// sobjectError is one error of the sObject resources' error array.
+// sobjectError is one error of the sObject resources' error array: a DML
+// error names its fields ("fields":[] when none), a request error has none.
 type sobjectError struct {
-	Message   string   `json:"message"`
-	ErrorCode string   `json:"errorCode"`
-	Fields    []string `json:"fields,omitempty"`
+	Message   string    `json:"message"`
+	ErrorCode string    `json:"errorCode"`
+	Fields    *[]string `json:"fields,omitempty"`
+}
+
+func fields(names ...string) *[]string {
+	if names == nil {
+		names = []string{}
+	}
+	return &names
 }
 
 // uiError is one error of the UI API: an item of its plain error array, or of
@@ -186,7 +194,7 @@ func sobjectErrors(body []byte) []byte {
 		}
 	case json.Unmarshal(body, &rich) == nil && rich.Output != nil:
 		for _, e := range rich.Output.Errors {
-			out = append(out, sobjectError{Message: e.Message, ErrorCode: e.ErrorCode, Fields: []string{}})
+			out = append(out, sobjectError{Message: e.Message, ErrorCode: e.ErrorCode, Fields: fields()})
 		}
 		// One error may name several fields (Required fields are missing:
 		// [Name, Site]): the UI API repeats it under each; the sObject array
@@ -201,15 +209,15 @@ func sobjectErrors(body []byte) []byte {
 		for _, name := range names {
 			for _, e := range rich.Output.FieldErrors[name] {
 				if i, ok := at[e]; ok {
-					out[i].Fields = append(out[i].Fields, name)
+					*out[i].Fields = append(*out[i].Fields, name)
 					continue
 				}
 				at[e] = len(out)
-				out = append(out, sobjectError{Message: e.Message, ErrorCode: e.ErrorCode, Fields: []string{name}})
+				out = append(out, sobjectError{Message: e.Message, ErrorCode: e.ErrorCode, Fields: fields(name)})
 			}
 		}
 		if len(out) == 0 {
-			out = append(out, sobjectError{Message: rich.Message, ErrorCode: "UNKNOWN_EXCEPTION", Fields: []string{}})
+			out = append(out, sobjectError{Message: rich.Message, ErrorCode: "UNKNOWN_EXCEPTION", Fields: fields()})
 		}
 	default:
 		return body
