@@ -257,8 +257,12 @@ func (c *Connector) once(ctx context.Context, a *Action, in *input, stats *sales
 		return nil, nil, faults.New(faults.RequestTimeout, "%s: an earlier invocation with this key is still running (for at most %s more); retry after that", k.name(), waitText(b.Wait))
 	}
 	claim := b.Claim
+	reconcile := reconcilers[a.Name]
+	if !claim.Resumed {
+		reconcile = nil
+	}
 	var resp *salesforce.Response
-	if reconcile := reconcilers[a.Name]; claim.Resumed && reconcile != nil {
+	if reconcile != nil {
 		resp, err = reconcile(ctx, c.client, in, claim.Started)
 	}
 	var out *Output
@@ -266,6 +270,14 @@ func (c *Connector) once(ctx context.Context, a *Action, in *input, stats *sales
 	if err == nil {
 		out, body, err = c.answer(ctx, a, in, stats, resp)
 		err = k.refusal(err)
+	}
+	if err == nil && resp == nil && reconcile != nil && !succeeded(out) {
+		// Refused (ALREADY_IN_PROCESS, a decided work item, a name in use):
+		// the earlier attempt may have been done by Salesforce only after the
+		// look-up. Look again.
+		if found, lerr := reconcile(ctx, c.client, in, claim.Started); lerr == nil && found != nil {
+			out, body, err = c.answer(ctx, a, in, stats, found)
+		}
 	}
 	end, cancel := endContext(ctx)
 	defer cancel()

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -529,5 +532,69 @@ func TestKeyedLogLine(t *testing.T) {
 	}
 	if !strings.Contains(logs, `"idempotency":"ledger+salesforce"`) || !strings.Contains(logs, `"idempotencyKeyHash":"`) {
 		t.Errorf("got %s, want the invoke line to say ledger+salesforce and the key's hash", logs)
+	}
+}
+
+// TestLateFirstAttemptFoundAfterRefusal: the earlier attempt of a submission
+// reaches Salesforce only after the look-up that follows its unknown outcome
+// (it was still on its way); Salesforce refuses the resend (ALREADY_IN_PROCESS)
+// and the connector looks again: the answer is the submission, and there is one.
+func TestLateFirstAttemptFoundAfterRefusal(t *testing.T) {
+	endpoint := moto.StartSerialTest(t)
+	org := sforg.New(sforg.Options{})
+	account, err := org.Store().Insert("Account", map[string]any{"Name": "Late"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit := `{"requests":[{"actionType":"Submit","contextId":"` + account + `"}]}`
+	var late sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		org.ServeHTTP(w, r)
+		if r.Method == http.MethodGet && strings.Contains(r.URL.RawQuery, "ProcessInstance") {
+			// The earlier attempt arrives now, after the look-up found nothing.
+			late.Do(func() {
+				req := httptest.NewRequest(http.MethodPost, "/services/data/v66.0/process/approvals/", strings.NewReader(submit))
+				req.Header.Set("Authorization", r.Header.Get("Authorization"))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				org.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					t.Errorf("the late submission: got %d %s", rec.Code, rec.Body)
+				}
+			})
+		}
+	}))
+	t.Cleanup(srv.Close)
+	org.URL = srv.URL
+	settings := org.Settings()
+	settings["SALESFORCE_VERSION"] = "66.0"
+	logs := &syncBuffer{}
+	opts := quickOptions(slog.New(slog.NewJSONHandler(logs, nil)))
+	opts.Credentials = settingsSource(settings)
+	w := newWorld(org, opts, logs)
+	setLedger(t, w, endpoint)
+
+	event := `{"salesforcePayload":{"contextId":"` + account + `"},"idempotencyKey":"late"}`
+	in, err := decode([]byte(event))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The earlier attempt: its outcome unknown.
+	k := newKey("APPROVAL_SUBMIT", "late", false)
+	b, err := w.conn.ledger.Begin(t.Context(), k.ledgerID(), in.fingerprint("APPROVAL_SUBMIT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Claim.Release(t.Context(), true); err != nil {
+		t.Fatal(err)
+	}
+	r := invoke(t, w.conn.ApprovalSubmit, event)
+	mustOK(t, r, "200")
+	instances := org.Store().FindBy("ProcessInstance", "TargetObjectId", account)
+	if len(instances) != 1 {
+		t.Fatalf("got %d submissions, want 1", len(instances))
+	}
+	if !strings.Contains(r.SalesforceResult, `"instanceId":"`+instances[0]+`"`) || processResults(t, r)[0].InstanceStatus != "Pending" {
+		t.Errorf("got %s, want the Pending instance %s", r.SalesforceResult, instances[0])
 	}
 }
