@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/sfconnect/connector/sforg"
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
-	"github.com/sfconnect/connector/sforg"
 )
 
 // TestKeyedCreateSurvivesADroppedAnswer drops the connection after the org
