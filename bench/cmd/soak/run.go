@@ -405,9 +405,10 @@ var chaos = []struct {
 }
 
 // maybeFault injects a random fault, at the configured rate, into a random
-// route the writes use, unless enough are waiting for their request already.
+// route the writes use, unless that route has one waiting for its request
+// already (the look-ups' routes are seldom called).
 func (d *driver) maybeFault() {
-	if d.random() >= d.c.faultRate || len(d.org.Faults()) >= d.c.workers {
+	if d.random() >= d.c.faultRate {
 		return
 	}
 	total := 0
@@ -419,6 +420,16 @@ func (d *driver) maybeFault() {
 		if pick -= f.weight; pick >= 0 {
 			continue
 		}
+		fault := f.fault
+		fault.Route = d.routes[d.intN(len(d.routes))]
+		fault.Times = 1
+		if f.fault.Kind != "" {
+			for _, pending := range d.org.Faults() {
+				if pending.Route == fault.Route {
+					return
+				}
+			}
+		}
 		d.mu.Lock()
 		if d.injected == nil {
 			d.injected = map[string]int{}
@@ -429,9 +440,6 @@ func (d *driver) maybeFault() {
 			d.org.ExpireSessions()
 			return
 		}
-		fault := f.fault
-		fault.Route = d.routes[d.intN(len(d.routes))]
-		fault.Times = 1
 		_ = d.org.Inject(fault) // every fault of the table is valid
 		return
 	}
