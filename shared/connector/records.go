@@ -17,10 +17,11 @@ func create(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.
 	if err != nil {
 		return nil, err
 	}
-	if key, err := in.salesforceKey(ctx, sf); err != nil || key != "" {
-		if err != nil {
-			return nil, err
-		}
+	key, err := in.salesforceKey(ctx, sf)
+	if err != nil {
+		return nil, err
+	}
+	if key != "" {
 		return sf.CreateRecordWithKey(ctx, name, payload, key)
 	}
 	return sf.CreateRecord(ctx, name, payload)
@@ -47,10 +48,11 @@ func update(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.
 	if err != nil {
 		return nil, err
 	}
-	if key, err := in.salesforceKey(ctx, sf); err != nil || key != "" {
-		if err != nil {
-			return nil, err
-		}
+	key, err := in.salesforceKey(ctx, sf)
+	if err != nil {
+		return nil, err
+	}
+	if key != "" {
 		return sf.UpdateRecordWithKey(ctx, id, payload, key)
 	}
 	return sf.UpdateRecord(ctx, name, id, payload)
@@ -61,10 +63,11 @@ func remove(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.
 	if err != nil {
 		return nil, err
 	}
-	if key, err := in.salesforceKey(ctx, sf); err != nil || key != "" {
-		if err != nil {
-			return nil, err
-		}
+	key, err := in.salesforceKey(ctx, sf)
+	if err != nil {
+		return nil, err
+	}
+	if key != "" {
 		return sf.DeleteRecordWithKey(ctx, id, key)
 	}
 	if in.key == nil {
