@@ -281,7 +281,7 @@ func routeOf(action string, cfg config) string {
 
 // TestDropAfterCommitThenRetry drops the connection after the org did each
 // write, then retries the whole invocation with the same key, as a workflow's
-// Retry does: one change, and the retry answers what the write did. The one
+// Retry does: one change, and the retry answers what the write did. The
 // exceptions: an UPSERT that the transport sent again in one invocation
 // answers as an update; a CREATE that neither Salesforce's key nor a look-up can
 // protect (API 45.0): it is never sent again and stays UNKNOWN_ERROR.
