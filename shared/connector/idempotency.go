@@ -133,7 +133,9 @@ func (k *idemKey) protection() string {
 
 // keyOf returns the idempotency key of a write: the input's idempotencyKey, 1
 // to 255 printable ASCII characters, or else the id of the EventBridge event
-// that carried the input. Reads take none: they change nothing.
+// that carried the input (a UUID made once per event; that a retried delivery
+// keeps it follows from being the same event, which AWS does not state in so
+// many words [UNCONFIRMED]). Reads take none: they change nothing.
 func keyOf(a *Action, in *input) (*idemKey, error) {
 	if a.Method == http.MethodGet {
 		return nil, nil
