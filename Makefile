@@ -41,7 +41,7 @@ FN ?=
 EVENT ?= events/$(FN).json
 ENV_VARS ?= events/env.json
 
-.PHONY: help build test fuzz lint deps invoke demo bench clean distclean tools FORCE
+.PHONY: help build test fuzz lint deps invoke demo bench soak clean distclean tools FORCE
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[A-Za-z%_-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -135,6 +135,12 @@ BENCH_FLAGS ?=
 
 bench: $(RIE) $(NODE_MODULES) ## the benchmark suite: connector vs the floor (bench/floor) and jsforce, side by side; prints the table of BENCHMARKS.md (~2 min)
 	go run ./bench/cmd/bench $(BENCH_FLAGS)
+
+# make soak SOAK_FLAGS=-quick for a smoke run; bench/cmd/soak -h lists the flags.
+SOAK_FLAGS ?=
+
+soak: $(RIE) ## the chaos soak of exactly-once writes: 10,000 invokes of the write functions under the emulator with random faults, then a reconciliation against the org (BENCHMARKS.md)
+	go run ./bench/cmd/soak $(SOAK_FLAGS)
 
 clean: ## remove build output
 	rm -rf build .aws-sam

@@ -137,6 +137,7 @@ func updated(path string) func(*testing.T, *sforg.Server, map[string]any, output
 
 var samples = []sample{
 	{file: "create.json", fn: "create", status: "201"},
+	{file: "create-idempotent.json", fn: "create", status: "201"},
 	{file: "eventbridge-create.json", fn: "create", status: "201", direct: "create.json"},
 	{file: "get.json", fn: "get", status: "200",
 		set: func(f *fixture) map[string]any { return map[string]any{"SObjectId": f.account()} }},

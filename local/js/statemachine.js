@@ -7,6 +7,17 @@ import { repoRoot } from './lambda.js';
 
 export const definitionsDir = path.join(repoRoot, 'statemachine');
 
+/**
+ * The Task states of account-approval.asl.json and the function each calls
+ * (template.yaml's DefinitionSubstitutions).
+ */
+export const accountApprovalTasks = {
+  CreateAccount: 'create',
+  GetAccount: 'get',
+  SubmitForApproval: 'approval-submit',
+  ApproveWorkItem: 'approval-approve',
+};
+
 /** Returns the paths of every statemachine/*.asl.json. */
 export function definitionFiles() {
   return readdirSync(definitionsDir)
@@ -67,8 +78,8 @@ export function loadDefinition(file, values = {}) {
  * in order (not those inside a Map or Parallel), each exited state's output
  * and the retries per state. Load polyfill.js first on Node 20.
  */
-export async function execute(definition, input, overrides) {
-  const execution = new StateMachine(definition).run(input, { overrides });
+export async function execute(definition, input, overrides, context) {
+  const execution = new StateMachine(definition).run(input, { overrides, context });
   const entered = [];
   const exited = {};
   const retried = {};

@@ -16,6 +16,8 @@ const definition = loadDefinition(path.join(definitionsDir, 'account-approval.as
 const tasks = ['CreateAccount', 'GetAccount', 'SubmitForApproval', 'ApproveWorkItem'];
 
 const accountId = '001Dn00000AbCdEIAV';
+// The execution's id, which the Tasks' idempotency keys start with.
+const executionId = 'arn:aws:states:us-east-1:123456789012:execution:AccountApproval:run-1';
 const workitemId = '04iDn0000001XyZIAU';
 const instanceId = '04gDn0000002QrSIAU';
 
@@ -61,7 +63,8 @@ function stubs(behaviour) {
 async function run(behaviour = {}, input = { account: { Name: 'Acme', Industry: 'Technology' } }) {
   const { calls, handlers } = stubs(behaviour);
   const retryIntervalOverrides = Object.fromEntries(tasks.map((t) => [t, 0]));
-  const { entered, output, error } = await execute(definition, input, { taskResourceLocalHandlers: handlers, retryIntervalOverrides });
+  const context = { Execution: { Id: executionId, Name: 'run-1' } };
+  const { entered, output, error } = await execute(definition, input, { taskResourceLocalHandlers: handlers, retryIntervalOverrides }, context);
   return { calls, entered, output, error };
 }
 
@@ -78,10 +81,15 @@ describe('account-approval workflow', () => {
       'ApproveWorkItem', 'ApprovalDone', 'Summarize', 'Done',
     ]);
     assert.deepEqual(output, { accountId, accountName: 'Acme', instanceId, instanceStatus: 'Approved' });
-    assert.deepEqual(calls.CreateAccount, [{ SObjectName: 'Account', salesforcePayload: { Name: 'Acme', Industry: 'Technology' } }]);
+    assert.deepEqual(calls.CreateAccount, [{
+      SObjectName: 'Account',
+      salesforcePayload: { Name: 'Acme', Industry: 'Technology' },
+      idempotencyKey: `${executionId}/CreateAccount`,
+    }]);
     assert.deepEqual(calls.GetAccount, [{ SObjectName: 'Account', SObjectId: accountId }]);
     assert.equal(calls.SubmitForApproval.length, 1);
     assert.equal(calls.SubmitForApproval[0].salesforcePayload.contextId, accountId);
+    assert.equal(calls.SubmitForApproval[0].idempotencyKey, `${executionId}/SubmitForApproval`);
     assert.equal(calls.ApproveWorkItem.length, 1);
     assert.equal(calls.ApproveWorkItem[0].salesforcePayload.contextId, workitemId);
   });
@@ -93,6 +101,9 @@ describe('account-approval workflow', () => {
     });
     assert.equal(output?.instanceStatus, 'Approved');
     assert.deepEqual(calls.ApproveWorkItem.map((i) => i.salesforcePayload.contextId), [workitemId, secondWorkitem]);
+    // One write per work item: each round has its own key.
+    assert.deepEqual(calls.ApproveWorkItem.map((i) => i.idempotencyKey),
+      [`${executionId}/ApproveWorkItem/${workitemId}`, `${executionId}/ApproveWorkItem/${secondWorkitem}`]);
   });
 
   test('fails with Salesforce\'s error array when the create is refused', async () => {
@@ -140,9 +151,22 @@ describe('account-approval workflow', () => {
     assert.equal(calls.GetAccount.length, 3);
   });
 
-  test('does not retry CreateAccount on REQUEST_TIMEOUT: the Account may exist', async () => {
+  test('retries CreateAccount on REQUEST_TIMEOUT and UNKNOWN_ERROR with the same idempotency key', async () => {
+    const { calls, output } = await run({
+      CreateAccount: (n, input) => {
+        if (n === 1) fail('REQUEST_TIMEOUT')();
+        if (n === 2) fail('UNKNOWN_ERROR')();
+        return created(input);
+      },
+    });
+    assert.equal(output?.instanceStatus, 'Approved');
+    assert.equal(calls.CreateAccount.length, 3);
+    assert.deepEqual(new Set(calls.CreateAccount.map((i) => i.idempotencyKey)), new Set([`${executionId}/CreateAccount`]));
+  });
+
+  test('fails with REQUEST_TIMEOUT when every retry of CreateAccount times out', async () => {
     const { calls, entered, error } = await run({ CreateAccount: fail('REQUEST_TIMEOUT') });
-    assert.equal(calls.CreateAccount.length, 1);
+    assert.equal(calls.CreateAccount.length, 5); // the first try and four retries
     assert.deepEqual(entered, ['CreateAccount']);
     assert.equal(error?.name, 'REQUEST_TIMEOUT'); // not caught: the workflow fails with it
   });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findEmulator, invoke, repoRoot, routeTasks } from './lambda.js';
 import { startStack } from './stack.js';
-import { definitionsDir, execute, loadDefinition } from './statemachine.js';
+import { accountApprovalTasks, definitionsDir, execute, loadDefinition } from './statemachine.js';
 
 // Without the emulator the suite is skipped, except in CI, where a missing
 // emulator must fail the build.
@@ -21,13 +21,7 @@ if (missing && process.env.CI) {
   throw new Error('CI is set but aws-lambda-rie is missing: run `make test` or .ci/run, which install it into ./bin');
 }
 
-/** Task state -> the function it calls (template.yaml's DefinitionSubstitutions). */
-const taskFunctions = {
-  CreateAccount: 'create',
-  GetAccount: 'get',
-  SubmitForApproval: 'approval-submit',
-  ApproveWorkItem: 'approval-approve',
-};
+const taskFunctions = accountApprovalTasks;
 /** The query function checks the org's state after a run, as a workflow would. */
 const functionNames = [...new Set([...Object.values(taskFunctions), 'query'])];
 
@@ -36,6 +30,8 @@ describe('account-approval workflow on the built functions', { skip: missing && 
   let org;
   let emulators;
   const definition = loadDefinition(path.join(definitionsDir, 'account-approval.asl.json'));
+  const executionPrefix = `arn:aws:states:us-east-1:123456789012:execution:AccountApproval-${process.pid}-${Date.now()}`;
+  let runs = 0;
 
   before(async () => {
     // The breaker threshold is raised so that every connector attempt reaches
@@ -53,7 +49,9 @@ describe('account-approval workflow on the built functions', { skip: missing && 
    */
   async function run(input) {
     const { calls, overrides } = routeTasks(taskFunctions, (fn) => emulators[fn].url);
-    return { calls, ...(await execute(definition, input, overrides)) };
+    // The Tasks' idempotency keys start with the execution's id, as in AWS.
+    const context = { Execution: { Id: `${executionPrefix}:run-${++runs}`, Name: `run-${runs}` } };
+    return { calls, ...(await execute(definition, input, overrides, context)) };
   }
 
   /** Runs SOQL through the query function and resolves with the records. */

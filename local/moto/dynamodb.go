@@ -1,12 +1,8 @@
 package moto
 
 import (
+	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -17,27 +13,17 @@ import (
 )
 
 // StartSerialTest runs moto_server for a test, as StartTest does, and returns
-// the endpoint to use: a loopback proxy in front of it that passes one request
-// at a time. DynamoDB applies each conditional write atomically; moto serves
-// requests on threads without locking the item, and was seen to let two of
-// twenty simultaneous attribute_not_exists writes succeed. Serialised, it
-// behaves as DynamoDB does, so tests that count the winners of a conditional
-// write use this endpoint.
+// the endpoint to use: a Serial proxy in front of it, so that conditional
+// writes are atomic as in DynamoDB. Tests that count the winners of a
+// conditional write use this endpoint.
 func StartSerialTest(t testing.TB) string {
 	t.Helper()
-	target, err := url.Parse(StartTest(t).URL)
+	s, err := NewSerial(StartTest(t).URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	var mu sync.Mutex
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	t.Cleanup(func() { s.Close() })
+	return s.URL
 }
 
 // DynamoDB returns a DynamoDB client for endpoint with the static test
@@ -58,24 +44,33 @@ var tables atomic.Int64
 func NewTable(t testing.TB, client *dynamodb.Client, prefix, key, ttl string) string {
 	t.Helper()
 	name := fmt.Sprintf("%s-%d", prefix, tables.Add(1))
-	_, err := client.CreateTable(t.Context(), &dynamodb.CreateTableInput{
+	if err := CreateTable(t.Context(), client, name, key, ttl); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// CreateTable creates the on-demand table name with the string partition key
+// key and, when ttl is not "", time to live on the attribute ttl.
+func CreateTable(ctx context.Context, client *dynamodb.Client, name, key, ttl string) error {
+	_, err := client.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(name),
 		BillingMode:          types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(key), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(key), KeyType: types.KeyTypeHash}},
 	})
 	if err != nil {
-		t.Fatalf("creating table %s: %v", name, err)
+		return fmt.Errorf("creating table %s: %w", name, err)
 	}
 	if ttl == "" {
-		return name
+		return nil
 	}
-	_, err = client.UpdateTimeToLive(t.Context(), &dynamodb.UpdateTimeToLiveInput{
+	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName:               aws.String(name),
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(ttl), Enabled: aws.Bool(true)},
 	})
 	if err != nil {
-		t.Fatalf("enabling TTL on %s: %v", name, err)
+		return fmt.Errorf("enabling TTL on %s: %w", name, err)
 	}
-	return name
+	return nil
 }

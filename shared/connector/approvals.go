@@ -20,16 +20,22 @@ func listApprovals(ctx context.Context, sf *salesforce.Client, _ *input) (*sales
 // request, so a function cannot be made to do another function's action.
 func approval(actionType string) call {
 	return func(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.Response, error) {
-		payload, err := in.payload()
-		if err != nil {
-			return nil, err
-		}
-		body, err := approvalBody(payload, actionType)
+		body, err := in.approvalRequest(actionType)
 		if err != nil {
 			return nil, err
 		}
 		return sf.ProcessApprovals(ctx, body)
 	}
+}
+
+// approvalRequest is the body of POST process/approvals/ that salesforcePayload
+// asks for, every request with actionType.
+func (in *input) approvalRequest(actionType string) (json.RawMessage, error) {
+	payload, err := in.payload()
+	if err != nil {
+		return nil, err
+	}
+	return approvalBody(payload, actionType)
 }
 
 // approvalBody turns a ProcessRequest or a {"requests":[...]} payload into the

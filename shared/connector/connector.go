@@ -25,6 +25,7 @@ import (
 	"github.com/sfconnect/connector/shared/awsenv"
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/ledger"
 	"github.com/sfconnect/connector/shared/salesforce"
 	"github.com/sfconnect/connector/shared/salesforce/session"
 	"github.com/sfconnect/connector/shared/salesforce/transport"
@@ -53,6 +54,8 @@ type Connector struct {
 	log     *slog.Logger
 	initErr error // configuration that could not be read; reported on every invoke
 	budget  int   // the largest encoded output, in bytes (budget.go)
+
+	ledger *ledger.Ledger // the idempotency ledger (idempotency.go); nil: none
 
 	metricsMu sync.Mutex
 	metrics   io.Writer // where the EMF lines go (metrics.go); nil: none
@@ -100,21 +103,36 @@ func FromEnv(lookup func(string) (string, bool), out io.Writer) (*Connector, err
 	opts.Credentials = creds
 	if s.SessionTable != "" {
 		// One login for every execution environment (see the README).
-		awsCfg, err := awsenv.Load(getenv)
+		db, err := dynamoDB(getenv, "session table", s.SessionTable)
 		if err != nil {
-			err = faults.Wrap(faults.UnknownError, err, "cannot use the session table %q: %v", s.SessionTable, err)
 			return &Connector{log: log, initErr: err}, err
 		}
-		db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.Endpoint(getenv, "DYNAMODB") })
 		store := sessionstore.New(db, sessionstore.Options{Table: s.SessionTable, Logger: log, CallTimeout: s.SessionTableTimeout,
 			RejectionCooldown: cmp.Or(opts.LoginCooldown, session.DefaultCooldown)})
 		ttl := cmp.Or(opts.TokenTTL, salesforce.DefaultTokenTTL)
 		opts.Share = func(next session.Source) session.Source { return store.Shared(next, ttl) }
 	}
 	c := New(salesforce.New(opts), log)
+	if s.IdempotencyTable != "" {
+		db, err := dynamoDB(getenv, "idempotency table", s.IdempotencyTable)
+		if err != nil {
+			return &Connector{log: log, initErr: err}, err
+		}
+		c.ledger = ledger.New(db, ledger.Options{Table: s.IdempotencyTable, TTL: s.IdempotencyTTL, Logger: log})
+	}
 	c.budget = s.OutputBudget
 	c.metrics = out // CloudWatch Logs reads the EMF lines
 	return c, nil
+}
+
+// dynamoDB is the DynamoDB client of a table setting, configured from
+// Lambda's variables.
+func dynamoDB(getenv func(string) string, what, table string) (*dynamodb.Client, error) {
+	awsCfg, err := awsenv.Load(getenv)
+	if err != nil {
+		return nil, faults.Wrap(faults.UnknownError, err, "cannot use the %s %q: %v", what, table, err)
+	}
+	return dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.Endpoint(getenv, "DYNAMODB") }), nil
 }
 
 // MustFromEnv is FromEnv for a main function. A configuration error does not stop
@@ -149,6 +167,7 @@ func (h Handler) Invoke(ctx context.Context, event []byte) ([]byte, error) { ret
 func (c *Connector) run(ctx context.Context, a *Action, event []byte) (_ []byte, err error) {
 	action := a.Name
 	var out *Output
+	var in *input
 	start := time.Now()
 	var stats salesforce.Stats
 	defer func() {
@@ -156,7 +175,11 @@ func (c *Connector) run(ctx context.Context, a *Action, event []byte) (_ []byte,
 			err = faults.New(faults.UnknownError, "internal error in %s", action)
 			c.log.Error("panic", "action", action, "panic", fmt.Sprint(p))
 		}
-		c.logInvoke(ctx, action, start, &stats, out, err)
+		var key *idemKey
+		if in != nil {
+			key = in.key
+		}
+		c.logInvoke(ctx, action, start, &stats, out, key, err)
 		if u, ok := stats.APIUsage(); ok {
 			c.emitUsage(action, u, time.Now())
 		}
@@ -167,20 +190,41 @@ func (c *Connector) run(ctx context.Context, a *Action, event []byte) (_ []byte,
 	if c.initErr != nil {
 		return nil, c.initErr
 	}
-	in, err := decode(event)
+	if in, err = decode(event); err != nil {
+		return nil, err
+	}
+	if in.key, err = keyOf(a, in); err != nil {
+		return nil, err
+	}
+	ctx = salesforce.WithStats(ctx, &stats)
+	var body []byte
+	if in.key != nil {
+		out, body, err = c.once(ctx, a, in, &stats)
+	} else {
+		out, body, err = c.answer(ctx, a, in, &stats, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
-	// Nothing larger than the output could hold is read whole: memory
-	// follows the budget, not what Salesforce sends (query pages are read as
-	// a stream and keep only what fits).
-	ctx = transport.WithBodyLimit(salesforce.WithStats(ctx, &stats), readFactor*int64(c.budget),
-		fmt.Sprintf("more than the %d-byte output budget (%s) can hold%s", c.budget, settings.OutputBudget, hintOf(a)))
-	resp, x, err := a.call(c, ctx, in)
-	if err != nil {
-		return nil, err
+	return body, nil
+}
+
+// answer makes the output of an action: the action's work (or resp, what a
+// look-up found an earlier attempt did), shaped, encoded and held to the
+// output budget. Nothing larger than the output could hold is read whole:
+// memory follows the budget, not what Salesforce sends (query pages are read
+// as a stream and keep only what fits).
+func (c *Connector) answer(ctx context.Context, a *Action, in *input, stats *salesforce.Stats, resp *salesforce.Response) (*Output, []byte, error) {
+	var x extras
+	if resp == nil {
+		ctx = transport.WithBodyLimit(ctx, readFactor*int64(c.budget),
+			fmt.Sprintf("more than the %d-byte output budget (%s) can hold%s", c.budget, settings.OutputBudget, hintOf(a)))
+		var err error
+		if resp, x, err = a.call(c, ctx, in); err != nil {
+			return nil, nil, err
+		}
 	}
-	out = &Output{SalesforceStatus: strconv.Itoa(resp.Status), Paging: x.paging, Tally: x.tally}
+	out := &Output{SalesforceStatus: strconv.Itoa(resp.Status), Paging: x.paging, Tally: x.tally}
 	if !a.StatusOnly || resp.Status >= 300 {
 		out.SalesforceResult = string(resp.Body)
 	}
@@ -192,9 +236,9 @@ func (c *Connector) run(ctx context.Context, a *Action, event []byte) (_ []byte,
 		err = overBudget(a, len(body), c.budget)
 	}
 	if err != nil {
-		return nil, err
+		return out, nil, err
 	}
-	return body, nil
+	return out, body, nil
 }
 
 // encode writes the output as the Lambda response, leaving <, > and & as they are.
@@ -210,7 +254,7 @@ func encode(out *Output) ([]byte, error) {
 
 // logInvoke writes the one log line of an invocation. It holds no payload, no
 // record data and nothing secret: ids of the request, the action and its cost.
-func (c *Connector) logInvoke(ctx context.Context, action string, start time.Time, stats *salesforce.Stats, out *Output, err error) {
+func (c *Connector) logInvoke(ctx context.Context, action string, start time.Time, stats *salesforce.Stats, out *Output, key *idemKey, err error) {
 	attrs := []any{
 		"action", action,
 		"durationMs", float64(time.Since(start).Microseconds()) / 1000,
@@ -225,6 +269,14 @@ func (c *Connector) logInvoke(ctx context.Context, action string, start time.Tim
 	}
 	if u, ok := stats.APIUsage(); ok {
 		attrs = append(attrs, "apiUsage", u.String(), "apiUsagePercent", u.Percent)
+	}
+	if key != nil {
+		// The ledger's item id, short: enough to follow one key's repeats
+		// through the log without writing the caller's key.
+		attrs = append(attrs, "idempotency", key.protection(), "idempotencyKeyHash", key.ledgerID()[:16])
+		if key.replayed {
+			attrs = append(attrs, "idempotencyReplayed", true)
+		}
 	}
 	if err != nil {
 		attrs = append(attrs, "errorType", string(faults.CodeOf(err)), "error", faults.MessageOf(err))

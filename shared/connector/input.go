@@ -46,11 +46,19 @@ type input struct {
 	// COLLECTION's operation and rollback choice (collection.go).
 	Operation json.RawMessage `json:"operation"`
 	AllOrNone json.RawMessage `json:"allOrNone"`
+
+	// A write's idempotency key (idempotency.go), and the id of the
+	// EventBridge event that carried the input, its key by default.
+	IdempotencyKey json.RawMessage `json:"idempotencyKey"`
+	eventID        string
+	// key is the write's key once checked; nil without one.
+	key *idemKey
 }
 
 // eventBridge is the part of an EventBridge event that tells it apart from a
 // direct invoke: rules deliver the whole event, the connector reads its detail.
 type eventBridge struct {
+	ID         json.RawMessage `json:"id"`
 	DetailType *string         `json:"detail-type"`
 	Source     *string         `json:"source"`
 	Detail     json.RawMessage `json:"detail"`
@@ -88,6 +96,9 @@ func decode(event []byte) (*input, error) {
 	var in input
 	if err := json.Unmarshal(trimmed, &in); err != nil {
 		return nil, faults.New(faults.InvalidInput, "event is not valid JSON")
+	}
+	if eb.DetailType != nil && eb.Source != nil && eb.Detail != nil {
+		_ = json.Unmarshal(eb.ID, &in.eventID) // a UUID; anything else is no key
 	}
 	return &in, nil
 }

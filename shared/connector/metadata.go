@@ -14,26 +14,35 @@ import (
 )
 
 func customObject(ctx context.Context, sf *salesforce.Client, in *input) (*salesforce.Response, error) {
-	payload, err := in.payload()
+	def, err := in.customObject()
 	if err != nil {
 		return nil, err
+	}
+	return sf.CreateCustomObject(ctx, def)
+}
+
+// customObject returns the CustomObject definition of salesforcePayload.
+func (in *input) customObject() (salesforce.CustomObject, error) {
+	payload, err := in.payload()
+	if err != nil {
+		return salesforce.CustomObject{}, err
 	}
 	var def salesforce.CustomObject
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&def); err != nil {
-		return nil, faults.New(faults.InvalidInput, "salesforcePayload is not a CustomObject definition (fullName, label, pluralLabel, nameField, deploymentStatus, sharingModel, description): %s", jsonProblem(err))
+		return def, faults.New(faults.InvalidInput, "salesforcePayload is not a CustomObject definition (fullName, label, pluralLabel, nameField, deploymentStatus, sharingModel, description): %s", jsonProblem(err))
 	}
 	if def.FullName == "" {
-		return nil, faults.New(faults.MissingInput, "salesforcePayload.fullName is required")
+		return def, faults.New(faults.MissingInput, "salesforcePayload.fullName is required")
 	}
 	// An API name (Salesforce itself checks that it names a custom object, such
 	// as Invoice__c): markup, paths or control characters are refused here
 	// rather than sent, escaped, for Salesforce to refuse.
 	if !sfid.ValidName(def.FullName) {
-		return nil, faults.New(faults.InvalidInput, "salesforcePayload.fullName %s is not a Salesforce API name such as Invoice__c", quote(def.FullName))
+		return def, faults.New(faults.InvalidInput, "salesforcePayload.fullName %s is not a Salesforce API name such as Invoice__c", quote(def.FullName))
 	}
-	return sf.CreateCustomObject(ctx, def)
+	return def, nil
 }
 
 // jsonProblem describes a decoding error without echoing the input's values;

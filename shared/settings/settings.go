@@ -18,6 +18,7 @@ import (
 
 	"github.com/sfconnect/connector/shared/credentials"
 	"github.com/sfconnect/connector/shared/faults"
+	"github.com/sfconnect/connector/shared/ledger"
 	"github.com/sfconnect/connector/shared/salesforce"
 	"github.com/sfconnect/connector/shared/salesforce/session"
 	"github.com/sfconnect/connector/shared/salesforce/transport"
@@ -43,6 +44,8 @@ const (
 	APIUsageLimitPercent = "SALESFORCE_API_USAGE_LIMIT_PERCENT"
 	OutputBudget         = "SALESFORCE_OUTPUT_BUDGET"
 	LogLevel             = "LOG_LEVEL"
+	IdempotencyTable     = "SALESFORCE_IDEMPOTENCY_TABLE"
+	IdempotencyTTL       = "SALESFORCE_IDEMPOTENCY_TTL"
 )
 
 // The output budget's bounds. Step Functions fails an execution whose state
@@ -79,6 +82,10 @@ type Settings struct {
 	OutputBudget int
 	// LogLevel is the level of the functions' logger.
 	LogLevel slog.Level
+	// IdempotencyTable names the DynamoDB table of the idempotency ledger; ""
+	// is off. IdempotencyTTL is how long a completed write answers repeats.
+	IdempotencyTable string
+	IdempotencyTTL   time.Duration
 }
 
 // Setting is one row of the table.
@@ -153,6 +160,11 @@ var Table = []Setting{
 		Doc: "the largest output in bytes (see [Output budget](#output-budget))", set: budget},
 	{Name: LogLevel, Default: "info", Parse: "debug \\| info \\| warn \\| error", code: faults.UnknownError,
 		Doc: "the level of the JSON log", set: level},
+	{Name: IdempotencyTable, Default: "off", Parse: "name or ARN", code: faults.UnknownError,
+		Doc: "the DynamoDB table of the [idempotency ledger](#exactly-once-writes-idempotencykey)",
+		set: func(s *Settings, v string) error { s.IdempotencyTable = v; return nil }},
+	{Name: IdempotencyTTL, Default: short(ledger.DefaultTTL), Parse: "duration", code: faults.UnknownError,
+		Doc: "how long the ledger answers a repeated write with its first output (at most 720h)", set: idempotencyTTL},
 }
 
 // Read parses the environment through lookup (os.LookupEnv in a function).
@@ -277,6 +289,17 @@ func flow(s *Settings, v string) error {
 		return fmt.Errorf("%q is not one of %s", v, strings.Join(credentials.Flows(), ", "))
 	}
 	s.AuthFlow = v
+	return nil
+}
+
+// idempotencyTTL reads the ledger's TTL: a positive duration of at most 30
+// days, the time Salesforce keeps its own idempotency keys.
+func idempotencyTTL(s *Settings, v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 || d > 30*24*time.Hour {
+		return fmt.Errorf("%q is not a positive Go duration of at most 720h", v)
+	}
+	s.IdempotencyTTL = d
 	return nil
 }
 

@@ -207,7 +207,16 @@ func (c *Client) exchange(ctx context.Context, req Request) outcome {
 	actx, cancel := context.WithTimeoutCause(ctx, c.opts.Timeout, errAttemptTimeout)
 	defer cancel()
 	var wrote atomic.Bool
+	var conns atomic.Int32
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+		// net/http sends a replayable request (one with an Idempotency-Key)
+		// again by itself when its kept-alive connection closed first: that
+		// second connection carries an attempt too.
+		GetConn: func(string) {
+			if conns.Add(1) > 1 {
+				countAttempt(ctx)
+			}
+		},
 		WroteRequest: func(info httptrace.WroteRequestInfo) {
 			if info.Err == nil {
 				wrote.Store(true)
