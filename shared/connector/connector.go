@@ -217,8 +217,9 @@ func (c *Connector) run(ctx context.Context, a *Action, event []byte) (_ []byte,
 func (c *Connector) answer(ctx context.Context, a *Action, in *input, stats *salesforce.Stats, resp *salesforce.Response) (*Output, []byte, error) {
 	var x extras
 	if resp == nil {
-		ctx = transport.WithBodyLimit(ctx, readFactor*int64(c.budget),
-			fmt.Sprintf("more than the %d-byte output budget (%s) can hold%s", c.budget, settings.OutputBudget, hintOf(a)))
+		ctx = transport.WithBodyLimit(ctx, readFactor*int64(c.budget), func() string {
+			return fmt.Sprintf("more than the %d-byte output budget (%s) can hold%s", c.budget, settings.OutputBudget, hintOf(a))
+		})
 		var err error
 		if resp, x, err = a.call(c, ctx, in); err != nil {
 			return nil, nil, err

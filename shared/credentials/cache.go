@@ -37,6 +37,7 @@ type Cache struct {
 	loadedAt time.Time
 	valid    bool
 	gen      uint64 // bumped by Invalidate, so a load started before it is not kept
+	stored   uint64 // bumped by every load kept, for Fresh
 }
 
 var _ Source = (*Cache)(nil)
@@ -102,8 +103,19 @@ func (c *Cache) load(ctx context.Context, gen uint64) (Config, error) {
 	defer c.mu.Unlock()
 	if gen == c.gen {
 		c.cfg, c.loadedAt, c.valid = cfg, c.now(), true
+		c.stored++
 	}
 	return cfg, nil
+}
+
+// Fresh reports whether the cached Config is still within its TTL, and which
+// load it came from: while it reports the same number, Load gives the same
+// Config, so a caller may keep what it derived from it (package session keeps
+// the login identity) without loading and cloning it on every call.
+func (c *Cache) Fresh() (uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stored, c.valid && c.now().Sub(c.loadedAt) < c.ttl
 }
 
 // clone copies Extra, so a caller editing its Config cannot change the cached one.

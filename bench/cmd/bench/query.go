@@ -203,7 +203,7 @@ func largeQuery(ctx context.Context, c config, w *world, t *table) error {
 // 28 KB each (56 MB of JSON), of which 8 fit the output. The page is read as
 // a stream, so the function's memory follows the output budget.
 func bigPage(ctx context.Context, c config, w *world, t *table, sec string) error {
-	const n, size = 2000, 28_000
+	const n, size = 2_100, 28_000 // more than one page: the first has a cursor to cut at
 	progress(c, "large QUERY: one page of %d records of %d bytes", n, size)
 	org, err := sforg.Start(orgOptions)
 	if err != nil {

@@ -80,6 +80,11 @@ type Login struct {
 	mu       sync.Mutex
 	refused  *refusal        // the last rejection, while it is remembered
 	warnedOf map[string]bool // flows whose retirement has been logged
+	// identity was derived from the configuration of the credentials' load
+	// identityOf (see Identity).
+	identity      Identity
+	identityOf    uint64
+	identityKnown bool
 }
 
 // refusal is a configuration Salesforce rejected, and the error it gave.
@@ -178,13 +183,35 @@ func (l *Login) remember(cfg credentials.Config, rej *rejection, what string) er
 func (l *Login) Invalidate(*Token) {}
 
 // Identity hashes the flow, the login endpoint, the username, the client id
-// and the revision of the current configuration.
+// and the revision of the current configuration. It runs before every call of
+// a warm environment (session.Cache checks the session's identity), so while
+// the credentials report the configuration unchanged (credentials.Cache's
+// Fresh) the identity derived from it is reused.
 func (l *Login) Identity(ctx context.Context) (Identity, error) {
+	fresh, _ := l.creds.(interface{ Fresh() (uint64, bool) })
+	if fresh != nil {
+		if stored, ok := fresh.Fresh(); ok {
+			l.mu.Lock()
+			id, known := l.identity, l.identityOf == stored && l.identityKnown
+			l.mu.Unlock()
+			if known {
+				return id, nil
+			}
+		}
+	}
 	cfg, err := l.load(ctx)
 	if err != nil {
 		return Identity{}, err
 	}
-	return identityOf(cfg)
+	id, err := identityOf(cfg)
+	if err == nil && fresh != nil {
+		if stored, ok := fresh.Fresh(); ok {
+			l.mu.Lock()
+			l.identity, l.identityOf, l.identityKnown = id, stored, true
+			l.mu.Unlock()
+		}
+	}
+	return id, err
 }
 
 func identityOf(cfg credentials.Config) (Identity, error) {

@@ -279,7 +279,7 @@ func (c *Client) exchange(ctx context.Context, req Request) outcome {
 	case body.netErr != nil:
 		return c.networkFailure(ctx, actx, body.netErr, true)
 	case body.over && limited:
-		o.resp, o.err = nil, faults.New(faults.UnknownError, "%s: the Salesforce response is larger than %d bytes, %s", req.Name, limit.n, limit.why)
+		o.resp, o.err = nil, faults.New(faults.UnknownError, "%s: the Salesforce response is larger than %d bytes, %s", req.Name, limit.n, limit.why())
 		return o
 	case body.over:
 		o.resp, o.err = nil, c.tooLarge(req)

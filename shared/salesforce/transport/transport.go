@@ -205,16 +205,17 @@ type bodyLimitKey struct{}
 
 // WithBodyLimit returns a context whose answers are read up to n bytes (below
 // Options.MaxBodyBytes), for a caller that can use nothing larger: an answer
-// past it fails with UNKNOWN_ERROR saying why (as why says), before it is
+// past it fails with UNKNOWN_ERROR saying why, before it is
 // all in memory. Answers that Request.Read streams keep MaxBodyBytes: the
 // reader keeps only what fits.
-func WithBodyLimit(ctx context.Context, n int64, why string) context.Context {
+// why is called only when an answer is over the limit.
+func WithBodyLimit(ctx context.Context, n int64, why func() string) context.Context {
 	return context.WithValue(ctx, bodyLimitKey{}, bodyLimit{n, why})
 }
 
 type bodyLimit struct {
 	n   int64
-	why string
+	why func() string
 }
 
 // CountLogin counts one login request in ctx's Counts.
