@@ -27,6 +27,9 @@ type Action struct {
 	StatusOnly bool
 	// Hint tells a user how to get the output under the output budget.
 	Hint string
+	// S3 says the action reads or writes S3: its function's main imports
+	// shared/blob/s3blob, which no other function links.
+	S3 bool
 
 	call pagedCall
 }
@@ -57,6 +60,13 @@ var (
 	actApprovalReject  = Action{Name: "APPROVAL_REJECT", Function: "approval-reject", Method: http.MethodPost, call: plain(approval("Reject"))}
 	actCustomObject    = Action{Name: "CUSTOM_OBJECT_CREATE", Function: "custom-object-create", Method: http.MethodPost, SOAP: true,
 		call: plain(customObject)}
+
+	// Bulk API 2.0 through S3 (bulk.go); their functions link S3.
+	actBulkIngestStart  = Action{Name: "BULK_INGEST_START", Function: "bulk-ingest-start", Method: http.MethodPost, S3: true, call: bulk(ingestStart)}
+	actBulkJobStatus    = Action{Name: "BULK_JOB_STATUS", Function: "bulk-job-status", Method: http.MethodGet, call: bulk(jobStatus)}
+	actBulkIngestFinish = Action{Name: "BULK_INGEST_FINISH", Function: "bulk-ingest-finish", Method: http.MethodGet, S3: true, call: bulk(ingestFinish)}
+	actBulkQueryStart   = Action{Name: "BULK_QUERY_START", Function: "bulk-query-start", Method: http.MethodPost, S3: true, call: bulk(queryStart)}
+	actBulkQueryFinish  = Action{Name: "BULK_QUERY_FINISH", Function: "bulk-query-finish", Method: http.MethodGet, S3: true, call: bulk(queryFinish)}
 )
 
 // table is the table of actions, in the contract's order.
@@ -64,6 +74,7 @@ var table = []*Action{
 	&actCreate, &actGet, &actUpdate, &actDelete, &actQuery,
 	&actApprovalSubmit, &actApprovalList, &actApprovalApprove, &actApprovalReject,
 	&actCustomObject, &actUpsert,
+	&actBulkIngestStart, &actBulkJobStatus, &actBulkIngestFinish, &actBulkQueryStart, &actBulkQueryFinish,
 }
 
 // Actions returns the table of actions, in the contract's order.

@@ -41,6 +41,7 @@ type Output struct {
 	SalesforceResult string `json:"salesforceResult,omitempty"`
 	SalesforceStatus string `json:"salesforceStatus"`
 	*Paging
+	*Bulk // the bulk actions' job state (bulk.go)
 	SalesforceAPIUsage *salesforce.Usage `json:"salesforceApiUsage,omitempty"`
 }
 
@@ -54,6 +55,8 @@ type Connector struct {
 
 	metricsMu sync.Mutex
 	metrics   io.Writer // where the EMF lines go (metrics.go); nil: none
+
+	objectStore objectStore // S3, for the bulk actions (bulk.go)
 }
 
 // New returns a Connector over a client, with the default output budget and no
@@ -78,6 +81,7 @@ func FromEnv(lookup func(string) (string, bool), out io.Writer) (*Connector, err
 		return &Connector{log: log, initErr: err}, err
 	}
 	getenv := func(k string) string { v, _ := lookup(k); return v }
+	bulkEnv := getenv // opens S3 on a bulk action's first use
 	opts := s.Client
 	opts.Logger = log
 	var creds *credentials.Cache
@@ -112,6 +116,7 @@ func FromEnv(lookup func(string) (string, bool), out io.Writer) (*Connector, err
 	c := New(salesforce.New(opts), log)
 	c.budget = s.OutputBudget
 	c.metrics = out // CloudWatch Logs reads the EMF lines
+	c.objectStore.getenv = bulkEnv
 	return c, nil
 }
 
@@ -179,6 +184,7 @@ func (c *Connector) run(ctx context.Context, a *Action, event []byte) (_ []byte,
 		return nil, err
 	}
 	out = &Output{SalesforceStatus: strconv.Itoa(resp.Status), Paging: paging}
+	out.Bulk, _ = resp.Value.(*Bulk)
 	if !a.StatusOnly || resp.Status >= 300 {
 		out.SalesforceResult = string(resp.Body)
 	}

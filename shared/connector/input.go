@@ -38,6 +38,8 @@ type input struct {
 	// UPSERT's record key (upsert.go).
 	ExternalIDField json.RawMessage `json:"externalIdField"`
 	ExternalIDValue json.RawMessage `json:"externalIdValue"`
+
+	bulkInput // the bulk actions' inputs (bulk.go)
 }
 
 // eventBridge is the part of an EventBridge event that tells it apart from a
