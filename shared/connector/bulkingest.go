@@ -88,11 +88,11 @@ type IngestTotals struct {
 
 // ingestManifest is <destination>manifest.json.
 type ingestManifest struct {
-	Source    string         `json:"source"`
-	Object    string         `json:"object"`
-	Operation string         `json:"operation"`
-	Totals    IngestTotals   `json:"totals"`
-	Parts     []ingestPart   `json:"parts"`
+	Source    string       `json:"source"`
+	Object    string       `json:"object"`
+	Operation string       `json:"operation"`
+	Totals    IngestTotals `json:"totals"`
+	Parts     []ingestPart `json:"parts"`
 }
 
 var ingestOperations = []string{"insert", "update", "upsert", "delete", "hardDelete"}

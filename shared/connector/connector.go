@@ -41,7 +41,7 @@ type Output struct {
 	SalesforceResult string `json:"salesforceResult,omitempty"`
 	SalesforceStatus string `json:"salesforceStatus"`
 	*Paging
-	*Bulk // the bulk actions' job state (bulk.go)
+	*Bulk                                // the bulk actions' job state (bulk.go)
 	SalesforceAPIUsage *salesforce.Usage `json:"salesforceApiUsage,omitempty"`
 }
 
