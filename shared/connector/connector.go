@@ -41,7 +41,8 @@ type Output struct {
 	SalesforceResult string `json:"salesforceResult,omitempty"`
 	SalesforceStatus string `json:"salesforceStatus"`
 	*Paging
-	*Bulk                                // the bulk actions' job state (bulk.go)
+	*Bulk // the bulk actions' job state (bulk.go)
+
 	SalesforceAPIUsage *salesforce.Usage `json:"salesforceApiUsage,omitempty"`
 }
 
@@ -81,7 +82,6 @@ func FromEnv(lookup func(string) (string, bool), out io.Writer) (*Connector, err
 		return &Connector{log: log, initErr: err}, err
 	}
 	getenv := func(k string) string { v, _ := lookup(k); return v }
-	bulkEnv := getenv // opens S3 on a bulk action's first use
 	opts := s.Client
 	opts.Logger = log
 	var creds *credentials.Cache
@@ -116,7 +116,7 @@ func FromEnv(lookup func(string) (string, bool), out io.Writer) (*Connector, err
 	c := New(salesforce.New(opts), log)
 	c.budget = s.OutputBudget
 	c.metrics = out // CloudWatch Logs reads the EMF lines
-	c.objectStore.getenv = bulkEnv
+	c.objectStore.getenv = getenv // S3 is opened on a bulk action's first use
 	return c, nil
 }
 
