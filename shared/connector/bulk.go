@@ -59,12 +59,12 @@ type Bulk struct {
 	*IngestResults
 
 	// BULK_QUERY_FINISH.
-	Locator  *string  `json:"locator,omitempty"`  // the next result set; absent when done
-	NextPart int      `json:"nextPart,omitempty"` // the number of the next part to write
-	Parts    *int     `json:"parts,omitempty"`    // parts written so far
-	Bucket   string   `json:"bucket,omitempty"`
-	Manifest string   `json:"manifestKey,omitempty"` // the key of the manifest, once done
-	PartKeys []string `json:"partKeys,omitempty"`    // every part's key, when they fit the output
+	Locator     *string  `json:"locator,omitempty"`  // the next result set; absent when done
+	NextPart    int      `json:"nextPart,omitempty"` // the number of the next part to write
+	Parts       *int     `json:"parts,omitempty"`    // parts written so far
+	Bucket      string   `json:"bucket,omitempty"`
+	ManifestKey string   `json:"manifestKey,omitempty"` // the key of the manifest, once finished
+	PartKeys    []string `json:"partKeys,omitempty"`    // every part's key, when they fit the output
 }
 
 func ptr[T any](v T) *T { return &v }

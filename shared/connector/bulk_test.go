@@ -3,6 +3,8 @@ package connector
 import (
 	"fmt"
 	"log/slog"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/sfconnect/connector/sforg"
@@ -140,4 +142,25 @@ func outputOf(t *testing.T, r result) *Bulk {
 		t.Fatalf("got output %+v, want a bulk state", r.Output)
 	}
 	return r.Bulk
+}
+
+// TestS3OnlyInBulkFunctions: a function whose action uses S3 links the S3
+// client (its main imports s3blob), and no other function does, so the
+// others' bootstraps stay without it.
+func TestS3OnlyInBulkFunctions(t *testing.T) {
+	for _, a := range Actions() {
+		t.Run(a.Function, func(t *testing.T) {
+			main := read(t, "functions/"+a.Function+"/main.go")
+			if got := strings.Contains(main, `"github.com/sfconnect/connector/shared/blob/s3blob"`); got != a.S3 {
+				t.Errorf("functions/%s/main.go imports s3blob: got %v, want %v", a.Function, got, a.S3)
+			}
+		})
+	}
+	out, err := exec.Command("go", "list", "-deps", "../../functions/get").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "aws-sdk-go-v2/service/s3\n") {
+		t.Errorf("functions/get links the S3 client")
+	}
 }

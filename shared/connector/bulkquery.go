@@ -260,7 +260,7 @@ func queryFinish(c *Connector, ctx context.Context, in *input) (*salesforce.Resp
 	if err := saveJSON(ctx, store, manifest, items); err != nil {
 		return nil, nil, err
 	}
-	b.Manifest = manifest.Key
+	b.ManifestKey = manifest.Key
 	for _, p := range track.Parts {
 		b.PartKeys = append(b.PartKeys, p.Key)
 	}

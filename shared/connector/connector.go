@@ -115,7 +115,7 @@ func FromEnv(lookup func(string) (string, bool), out io.Writer) (*Connector, err
 	}
 	c := New(salesforce.New(opts), log)
 	c.budget = s.OutputBudget
-	c.metrics = out // CloudWatch Logs reads the EMF lines
+	c.metrics = out               // CloudWatch Logs reads the EMF lines
 	c.objectStore.getenv = getenv // S3 is opened on a bulk action's first use
 	return c, nil
 }
