@@ -196,7 +196,7 @@ async function startOnce(rie, bootstrap, env) {
   return { url: base + invokePath, output: () => output, close };
 }
 
-function freePorts(n) {
+export function freePorts(n) {
   const servers = Array.from({ length: n }, () => createServer());
   return Promise.all(
     servers.map((server) => new Promise((resolve, reject) => {
