@@ -201,8 +201,8 @@ func TestBulkImport(t *testing.T) {
 		for _, row := range rows {
 			ids[row[0]] = true
 		}
-		if _, failed := csvRows(t, w.get(t, f.Files.Failed)); len(failed) != 0 {
-			t.Errorf("part %d: got %d failed rows, want none", f.Part, len(failed))
+		if f.Files.Failed != "" || f.Files.Unprocessed != "" || f.Failed != 0 || f.Unprocessed != 0 {
+			t.Errorf("part %d: got %+v, want no failed or unprocessed rows, and those sets not read", f.Part, f.IngestResults)
 		}
 	}
 	if len(ids) != n {
@@ -570,5 +570,26 @@ func TestBulkExportManyParts(t *testing.T) {
 	var items []exportPart
 	if err := json.Unmarshal(w.get(t, "s3://"+f.Bucket+"/"+f.ManifestKey), &items); err != nil || len(items) != 100 {
 		t.Errorf("got %d items (%v), want 100", len(items), err)
+	}
+}
+
+// TestBulkImportFailedRows: rows Salesforce refuses are the failed result
+// set, each with its error; the job still completes.
+func TestBulkImportFailedRows(t *testing.T) {
+	w := newS3World(t, sforg.BulkOptions{})
+	src := w.put(t, "import/some-bad.csv", []byte("Name,AccountNumber\nGood 1,1\n,2\nGood 3,3\n,4\n"))
+	run := w.runImport(t, map[string]any{"SObjectName": "Account", "operation": "insert", "source": src, "destination": "s3://" + w.bucket + "/bulk/failed/"})
+	if run.failure != nil {
+		t.Fatalf("got %s %s, want the import to complete", run.failure.ErrorType, run.failure.ErrorMessage)
+	}
+	f := run.finishes[0]
+	if f.Successful != 2 || f.Failed != 2 || f.Unprocessed != 0 || f.Files.Unprocessed != "" {
+		t.Fatalf("got %+v, want 2 successful, 2 failed and no unprocessed set", f.IngestResults)
+	}
+	// API 45.0: sf__Error first (sf__Id joins it from 53.0), then the columns as uploaded.
+	header, rows := csvRows(t, w.get(t, f.Files.Failed))
+	if strings.Join(header, ",") != "sf__Error,Name,AccountNumber" || len(rows) != 2 ||
+		!strings.Contains(rows[0][0], "REQUIRED_FIELD_MISSING") || rows[0][2] != "2" || rows[1][2] != "4" {
+		t.Errorf("got %v %v, want the two rows without a Name, with REQUIRED_FIELD_MISSING", header, rows)
 	}
 }

@@ -69,12 +69,13 @@ type IngestResults struct {
 	EveryFiles []ResultFiles `json:"allResults,omitempty"` // every part's, when they fit the output
 }
 
-// ResultFiles are a part's result sets in S3.
+// ResultFiles are a part's result sets in S3: a set that cannot hold a row
+// is not read from Salesforce, and has no object (see resultSets).
 type ResultFiles struct {
 	Part        int    `json:"part"`
-	Successful  string `json:"successful"`
-	Failed      string `json:"failed"`
-	Unprocessed string `json:"unprocessed"`
+	Successful  string `json:"successful,omitempty"`
+	Failed      string `json:"failed,omitempty"`
+	Unprocessed string `json:"unprocessed,omitempty"`
 }
 
 // IngestTotals sums an import's parts.
@@ -328,16 +329,22 @@ func startOutput(track *ingestPart, state string) *Bulk {
 	return b
 }
 
-// resultSets are an ingest job's result resources and the objects they are
-// written to.
-var resultSets = []struct{ resource, file string }{
-	{"successfulResults", "successful.csv"},
-	{"failedResults", "failed.csv"},
-	{"unprocessedrecords", "unprocessed.csv"},
+// resultSets are an ingest job's result resources, the objects they are
+// written to, and when a finished job's set can hold rows at all: each read
+// is an API call, and a clean import needs only its successful rows
+// (numberRecordsProcessed counts the failed rows too; only a job that did
+// not complete leaves rows unprocessed).
+var resultSets = []struct {
+	resource, file string
+	rows           func(j salesforce.JobInfo) bool
+}{
+	{"successfulResults", "successful.csv", func(j salesforce.JobInfo) bool { return j.NumberRecordsProcessed > j.NumberRecordsFailed }},
+	{"failedResults", "failed.csv", func(j salesforce.JobInfo) bool { return j.NumberRecordsFailed > 0 }},
+	{"unprocessedrecords", "unprocessed.csv", func(j salesforce.JobInfo) bool { return j.State != salesforce.JobComplete }},
 }
 
 // ingestFinish is BULK_INGEST_FINISH: a finished job's result sets to S3,
-// counted. A Failed or Aborted job is UNKNOWN_ERROR with Salesforce's
+// counted (those that can hold rows). A Failed or Aborted job is UNKNOWN_ERROR with Salesforce's
 // reason, once its results (what was done, what failed, what was never
 // attempted) are saved.
 func ingestFinish(c *Connector, ctx context.Context, in *input) (*salesforce.Response, *Bulk, error) {
@@ -389,6 +396,9 @@ func ingestFinish(c *Connector, ctx context.Context, in *input) (*salesforce.Res
 	counts := []*int64{&res.Successful, &res.Failed, &res.Unprocessed}
 	urls := []*string{&res.Files.Successful, &res.Files.Failed, &res.Files.Unprocessed}
 	for i, set := range resultSets {
+		if !set.rows(j) {
+			continue
+		}
 		loc := dir.Join(set.file)
 		var stored error
 		answer, err := c.client.IngestResults(ctx, id, set.resource, func(body io.Reader) (any, error) {
