@@ -19,12 +19,19 @@ type state struct {
 	accountID  string
 	workitemID string
 	invoiceID  string
+	importJob  string // the bulk steps' jobs
+	exportJob  string
+	// process has the org process its closed Bulk API 2.0 jobs, as it does in
+	// the background while a workflow waits (options.process).
+	process func() int
 }
 
-// output is a function's result: the connector contract's two fields.
+// output is a function's result: the connector contract's two fields, and
+// the bulk actions' job state.
 type output struct {
 	Status string `json:"salesforceStatus"`
 	Result string `json:"salesforceResult"`
+	bulkState
 }
 
 // step is one invoke of the story. event builds the event from the sample in
@@ -259,7 +266,7 @@ func functionsOf(steps []step) []string {
 // stops at the first failed step.
 func tell(ctx context.Context, o options, story []step, functions map[string]*rie.Emulator, logs map[string]*logBuffer) (summary, error) {
 	sum := summary{Functions: len(functionsOf(story))}
-	var s state
+	s := state{process: o.process}
 	warm := map[string]bool{}
 	for i, st := range story {
 		sum.Steps++
@@ -299,6 +306,9 @@ func tell(ctx context.Context, o options, story []step, functions map[string]*ri
 			result = show([]byte(out.Result), o.verbose)
 		}
 		fmt.Fprintf(o.out, "    output  %s %s\n", out.Status, result)
+		if out.JobID != "" {
+			fmt.Fprintf(o.out, "    job     %s\n", bulkNote(res.Body, o.verbose))
+		}
 		if err := st.check(&s, out); err != nil {
 			fmt.Fprintf(o.out, "    FAILED  %v\n", err)
 			return sum, fmt.Errorf("step %d (%s): %w", i+1, st.title, errStep)

@@ -9,7 +9,9 @@
 //   - logins per execution environment and for 50 concurrent callers;
 //   - bootstrap sizes for linux/arm64, plain and zipped;
 //   - resident and peak memory, including a 50,000-record QUERY;
-//   - the CREATE, GET, QUERY sequence against jsforce, cold and warm.
+//   - the CREATE, GET, QUERY sequence against jsforce, cold and warm;
+//   - Bulk API 2.0 through S3: API calls of an import, throughput and memory
+//     of a 1,000,000-record import and export.
 //
 // It prints one table (Markdown) with every figure, its spread, the ratio and
 // whether the target holds; BENCHMARKS.md records a run. Only ratios of
@@ -40,6 +42,8 @@ type config struct {
 	records     int  // the large QUERY's records
 	queryRounds int  // walks through it per size
 	goBench     bool // run the Go benchmarks
+	bulkWritten int  // records of the import whose API calls are counted
+	bulkRecords int  // records of the large bulk import and export
 	benchtime   string
 	log         io.Writer
 }
@@ -57,12 +61,15 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&c.records, "records", 50_000, "records of the large QUERY (in pages of 2,000); its small twin has a fifth")
 	fs.IntVar(&c.queryRounds, "query-rounds", 3, "walks through each large QUERY result, alternating the sizes")
 	fs.BoolVar(&c.goBench, "go-bench", true, "run the Go benchmarks (handler overhead, QUERY parts)")
+	fs.IntVar(&c.bulkWritten, "bulk-written", 10_000, "records of the Bulk API 2.0 import whose API calls are counted")
+	fs.IntVar(&c.bulkRecords, "bulk-records", 1_000_000, "records of the large Bulk API 2.0 import and export (their small twin has 10,000)")
 	fs.StringVar(&c.benchtime, "benchtime", "2s", "-benchtime of BenchmarkHandlerOverhead")
 	if status, ok := cli.Parse(fs, args); !ok {
 		return status
 	}
 	if *quick {
 		c.rounds, c.warm, c.warmRounds, c.jsRounds, c.jsWarm, c.queryRounds, c.benchtime = 4, 100, 2, 2, 20, 1, "300ms"
+		c.bulkRecords = 100_000
 	}
 	c.log = stderr
 	start := time.Now()
