@@ -80,7 +80,10 @@ func bulkOrg(ctx context.Context, w *world, name string, n int) (*sforg.Server, 
 	if err != nil {
 		return nil, nil, "", err
 	}
-	fail := func(err error) (*sforg.Server, map[string]string, string, error) { org.Close(); return nil, nil, "", err }
+	fail := func(err error) (*sforg.Server, map[string]string, string, error) {
+		org.Close()
+		return nil, nil, "", err
+	}
 	secret, err := stack.SecretString(org.Settings())
 	if err != nil {
 		return fail(err)
