@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,9 +30,14 @@ import (
 
 func init() { blob.Register(FromEnv) }
 
-// PartSize is the size of each part of a multipart upload but the last: S3
-// takes parts of 5 MiB or more, and a Writer holds one part in memory.
-const PartSize = 8 << 20
+// PartSize is the size of each part of a multipart upload but the last: the
+// least S3 takes (5 MiB), since a Writer holds one part in memory. Objects
+// up to 50 GiB fit S3's 10,000 parts.
+const PartSize = 5 << 20
+
+// buffers are the Writers' part buffers: a function writes its objects one
+// after another, so one buffer serves them all.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, PartSize); return &b }}
 
 // FromEnv returns S3 configured from the environment read through getenv:
 // region and credentials as Lambda sets them, and the endpoint override of
@@ -145,7 +151,7 @@ func (s store) Put(ctx context.Context, loc blob.Location, data []byte, contentT
 }
 
 func (s store) Create(ctx context.Context, loc blob.Location, contentType string) (blob.Writer, error) {
-	return &writer{ctx: ctx, s: s, loc: loc, contentType: contentType, buf: make([]byte, 0, PartSize)}, nil
+	return &writer{ctx: ctx, s: s, loc: loc, contentType: contentType}, nil
 }
 
 // writer streams an object: one PutObject when it stays under PartSize,
@@ -155,13 +161,18 @@ type writer struct {
 	s           store
 	loc         blob.Location
 	contentType string
-	buf         []byte
+	buf         []byte  // from buffers, between the first Write and Close or Abort
+	pooled      *[]byte // buf's home in buffers
 	upload      *string // the multipart upload, once started
 	parts       []types.CompletedPart
 	err         error
 }
 
 func (w *writer) Write(p []byte) (int, error) {
+	if w.pooled == nil && w.err == nil {
+		w.pooled = buffers.Get().(*[]byte)
+		w.buf = (*w.pooled)[:0]
+	}
 	written := 0
 	for len(p) > 0 && w.err == nil {
 		n := min(len(p), PartSize-len(w.buf))
@@ -195,10 +206,20 @@ func (w *writer) flush() error {
 	return nil
 }
 
+// release returns the part buffer to the pool.
+func (w *writer) release() {
+	if w.pooled != nil {
+		*w.pooled = w.buf[:0]
+		buffers.Put(w.pooled)
+		w.pooled, w.buf = nil, nil
+	}
+}
+
 func (w *writer) Close() error {
 	if w.err != nil {
 		return w.err
 	}
+	defer w.release()
 	if w.upload == nil {
 		w.err = w.s.Put(w.ctx, w.loc, w.buf, w.contentType)
 		return w.err
@@ -222,6 +243,7 @@ func (w *writer) Close() error {
 // Abort drops a multipart upload begun, so that its parts are not kept (and
 // billed). It runs even when the invocation's context has ended.
 func (w *writer) Abort() {
+	w.release()
 	if w.upload == nil {
 		return
 	}
