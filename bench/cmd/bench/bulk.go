@@ -9,12 +9,13 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/sfconnect/connector/local/demo/stack"
 	"github.com/sfconnect/connector/local/rie"
 	"github.com/sfconnect/connector/sforg"
-	_ "github.com/sfconnect/connector/shared/blob/s3blob" // S3 for the in-process connector, as the bulk functions link it
+	"github.com/sfconnect/connector/shared/blob/s3blob" // also S3 for the in-process connector, as the bulk functions link it
 	"github.com/sfconnect/connector/shared/connector"
 )
 
@@ -148,10 +149,10 @@ func bulkCalls(ctx context.Context, c config, w *world, t *table) error {
 		return fmt.Errorf("bulk import of %d: got %+v and %d Accounts", n, f.Totals, org.Store().Count("Account"))
 	}
 	calls := after["api-usage"] - before["api-usage"]
-	t.add(row{Section: fmt.Sprintf("API calls per %d records written with Bulk API 2.0 (in-process connector configured as the functions are, CSV in S3 (moto); calls counted by the org)", n),
+	t.add(row{Section: fmt.Sprintf("API calls per %s records written with Bulk API 2.0 (in-process connector configured as the functions are, CSV in S3 (moto); calls counted by the org)", withCommas(n)),
 		Figure: "Bulk ingest: BULK_INGEST_START, BULK_JOB_STATUS polls, BULK_INGEST_FINISH",
 		Value:  fmt.Sprintf("%d (%d + %d polls)", calls, calls-polls, polls),
-		Other:  fmt.Sprintf("CREATE %d, one call a record", n),
+		Other:  fmt.Sprintf("CREATE %s, one call a record", withCommas(n)),
 		Ratio:  fmt.Sprintf("%.4fx", float64(calls)/float64(n)),
 		Spread: fmt.Sprintf("api-calls.bulk %d: create, upload, close, %d status reads, job read and the successful rows", after["api-calls.bulk"]-before["api-calls.bulk"], polls),
 		Target: "≤ 5 plus polls", Met: met(calls-polls <= 5)})
@@ -338,9 +339,9 @@ func peak(bootstrap string) (int64, error) {
 	return m.Peak, err
 }
 
-// bulkThroughput imports and exports 10,000 and c.bulkRecords records
-// through the built bulk functions and reports records per second and each
-// function's peak memory at both sizes.
+// bulkThroughput imports and exports 10,000, 100,000 and c.bulkRecords
+// records through the built bulk functions and reports records per second
+// and each function's peak memory at each size.
 func bulkThroughput(ctx context.Context, c config, w *world, t *table) error {
 	progress(c, "bulk: building the bulk functions")
 	pkgs := make([]string, len(bulkFunctions))
@@ -351,8 +352,14 @@ func bulkThroughput(ctx context.Context, c config, w *world, t *table) error {
 	if err != nil {
 		return err
 	}
+	sizes := []int{10_000}
+	for _, n := range []int{100_000, c.bulkRecords} {
+		if n > sizes[len(sizes)-1] {
+			sizes = append(sizes, n)
+		}
+	}
 	var runs []bulkRun
-	for _, n := range []int{10_000, c.bulkRecords} {
+	for _, n := range sizes {
 		progress(c, "bulk: import and export of %d records", n)
 		r, err := roundTrip(ctx, w, bins, n)
 		if err != nil {
@@ -360,24 +367,41 @@ func bulkThroughput(ctx context.Context, c config, w *world, t *table) error {
 		}
 		runs = append(runs, r)
 	}
-	small, large := runs[0], runs[1]
 	sec := "Bulk API 2.0 through S3 (the bulk functions under the emulator, S3 in moto, the org in the driver's process)"
 	perSec := func(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
 	for _, r := range runs {
-		t.add(row{Section: sec, Figure: fmt.Sprintf("import of %d records (one CSV in S3 → jobs → results in S3), every record once", r.n),
+		t.add(row{Section: sec, Figure: fmt.Sprintf("import of %s records (one CSV in S3 → jobs → results in S3), every record once", withCommas(r.n)),
 			Value:  fmt.Sprintf("%.0f records/s", perSec(r.n, r.importTook)),
 			Spread: fmt.Sprintf("%s in all, of which the org's processing %s", r.importTook.Round(time.Millisecond), r.importSF.Round(time.Millisecond)),
 			Target: "reported"})
-		t.add(row{Section: sec, Figure: fmt.Sprintf("export of %d records (query job → parts of 10,000 in S3 → manifest), every record once", r.n),
+		t.add(row{Section: sec, Figure: fmt.Sprintf("export of %s records (query job → parts of 10,000 in S3 → manifest), every record once", withCommas(r.n)),
 			Value:  fmt.Sprintf("%.0f records/s", perSec(r.n, r.exportTook)),
 			Spread: fmt.Sprintf("%d parts in %s, of which the org's query %s", r.parts, r.exportTook.Round(time.Millisecond), r.exportSF.Round(time.Millisecond)),
 			Target: "reported"})
 	}
+	small, large := runs[0], runs[len(runs)-1]
 	for _, name := range []string{"bulk-ingest-start", "bulk-ingest-finish", "bulk-query-start", "bulk-query-finish"} {
+		var spread []string
+		for _, r := range runs {
+			spread = append(spread, fmt.Sprintf("%s: %s", withCommas(r.n), mb(r.peaks[name])))
+		}
 		p0, p1 := small.peaks[name], large.peaks[name]
-		t.add(row{Section: sec, Figure: fmt.Sprintf("%s: peak resident (VmHWM), %d vs %d records", name, large.n, small.n),
-			Value: mb(p1), Other: mb(p0), Ratio: ratio(float64(p1) / float64(p0)),
-			Target: "flat (≤ 1.5x), under 128 MB", Met: met(p1 < 128<<20 && float64(p1) <= 1.5*float64(p0))})
+		// Streaming: what a function holds is bounded by one S3 part (an
+		// object under 5 MiB, as the 10,000-record run's all are, is held
+		// whole but is smaller), so the large run may exceed the small one by
+		// a part and the garbage collector's headroom over it, never more.
+		t.add(row{Section: sec, Figure: fmt.Sprintf("%s: peak resident (VmHWM), %s vs %s records", name, withCommas(large.n), withCommas(small.n)),
+			Value: mb(p1), Other: mb(p0), Ratio: ratio(float64(p1) / float64(p0)), Spread: strings.Join(spread, "; "),
+			Target: "flat: at most 2 S3 parts (10 MiB) above the small run; under 128 MB", Met: met(p1 < 128<<20 && p1-p0 <= 2*s3blob.PartSize)})
 	}
 	return nil
+}
+
+// withCommas writes n with commas: 10,000.
+func withCommas(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -69,7 +69,11 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if *quick {
 		c.rounds, c.warm, c.warmRounds, c.jsRounds, c.jsWarm, c.queryRounds, c.benchtime = 4, 100, 2, 2, 20, 1, "300ms"
-		c.bulkRecords = 100_000
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["bulk-records"] {
+			c.bulkRecords = 100_000
+		}
 	}
 	c.log = stderr
 	start := time.Now()

@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,9 +34,19 @@ func init() { blob.Register(FromEnv) }
 // up to 50 GiB fit S3's 10,000 parts.
 const PartSize = 5 << 20
 
-// buffers are the Writers' part buffers: a function writes its objects one
-// after another, so one buffer serves them all.
-var buffers = sync.Pool{New: func() any { b := make([]byte, 0, PartSize); return &b }}
+// spare holds part buffers between Writers: a function writes its objects
+// one after another, so one buffer serves them all. (A sync.Pool would drop
+// it at every garbage collection and make another 5 MiB.)
+var spare = make(chan []byte, 2)
+
+func partBuffer() []byte {
+	select {
+	case b := <-spare:
+		return b[:0]
+	default:
+		return make([]byte, 0, PartSize)
+	}
+}
 
 // FromEnv returns S3 configured from the environment read through getenv:
 // region and credentials as Lambda sets them, and the endpoint override of
@@ -161,17 +170,15 @@ type writer struct {
 	s           store
 	loc         blob.Location
 	contentType string
-	buf         []byte  // from buffers, between the first Write and Close or Abort
-	pooled      *[]byte // buf's home in buffers
+	buf         []byte  // the part being filled, from the first Write to Close or Abort
 	upload      *string // the multipart upload, once started
 	parts       []types.CompletedPart
 	err         error
 }
 
 func (w *writer) Write(p []byte) (int, error) {
-	if w.pooled == nil && w.err == nil {
-		w.pooled = buffers.Get().(*[]byte)
-		w.buf = (*w.pooled)[:0]
+	if w.buf == nil && w.err == nil {
+		w.buf = partBuffer()
 	}
 	written := 0
 	for len(p) > 0 && w.err == nil {
@@ -206,13 +213,16 @@ func (w *writer) flush() error {
 	return nil
 }
 
-// release returns the part buffer to the pool.
+// release gives the part buffer back for the next Writer.
 func (w *writer) release() {
-	if w.pooled != nil {
-		*w.pooled = w.buf[:0]
-		buffers.Put(w.pooled)
-		w.pooled, w.buf = nil, nil
+	if w.buf == nil {
+		return
 	}
+	select {
+	case spare <- w.buf:
+	default:
+	}
+	w.buf = nil
 }
 
 func (w *writer) Close() error {
