@@ -34,17 +34,6 @@ func bulkSource(ctx context.Context, m *moto.Server) error {
 	return m.PutObject(ctx, bulkBucket, "import/accounts.csv", []byte(b.String()))
 }
 
-// bulkState is what the bulk functions add to the contract's output.
-type bulkState struct {
-	JobID       string `json:"jobId"`
-	State       string `json:"state"`
-	Finished    *bool  `json:"finished"`
-	Records     *int   `json:"records"`
-	Successful  *int   `json:"successful"`
-	Parts       *int   `json:"parts"`
-	ManifestKey string `json:"manifestKey"`
-}
-
 func init() { story = append(story, bulkRoundTrip...) }
 
 var bulkRoundTrip = []step{
@@ -56,8 +45,8 @@ var bulkRoundTrip = []step{
 			if err := want(o, "200", nil); err != nil {
 				return err
 			}
-			if o.State != "UploadComplete" || o.Records == nil || *o.Records != bulkRecords {
-				return fmt.Errorf("got job %s %s with %v rows, want a closed job of %d rows", o.JobID, o.State, o.Records, bulkRecords)
+			if o.Bulk == nil || o.State != "UploadComplete" || o.Records == nil || *o.Records != bulkRecords {
+				return fmt.Errorf("got %s, want a closed job of %d rows", o.Result, bulkRecords)
 			}
 			s.importJob = o.JobID
 			return nil
@@ -80,8 +69,8 @@ var bulkRoundTrip = []step{
 			if err := want(o, "200", nil); err != nil {
 				return err
 			}
-			if o.Successful == nil || *o.Successful != bulkRecords {
-				return fmt.Errorf("got %v successful rows, want %d", o.Successful, bulkRecords)
+			if o.Bulk == nil || o.IngestResults == nil || o.Successful != bulkRecords {
+				return fmt.Errorf("got %s, want %d successful rows", o.Result, bulkRecords)
 			}
 			return nil
 		},
@@ -115,8 +104,8 @@ var bulkRoundTrip = []step{
 			if err := want(o, "200", nil); err != nil {
 				return err
 			}
-			if o.Finished == nil || !*o.Finished || o.Records == nil || *o.Records < bulkRecords || o.ManifestKey == "" {
-				return fmt.Errorf("got finished %v, records %v, manifest %q; want every Account and a manifest", o.Finished, o.Records, o.ManifestKey)
+			if o.Bulk == nil || o.Finished == nil || !*o.Finished || o.Records == nil || *o.Records < bulkRecords || o.ManifestKey == "" {
+				return fmt.Errorf("got %s, want every Account in parts and a manifest", o.Result)
 			}
 			return nil
 		},
@@ -142,8 +131,8 @@ func finished(_ *state, o output) error {
 	if err := want(o, "200", nil); err != nil {
 		return err
 	}
-	if o.Finished == nil || !*o.Finished || o.State != "JobComplete" {
-		return fmt.Errorf("got job %s %s, want it complete", o.JobID, o.State)
+	if o.Bulk == nil || o.Finished == nil || !*o.Finished || o.State != "JobComplete" {
+		return fmt.Errorf("got %s, want the job complete", o.Result)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sfconnect/connector/local/demo/stack"
 	"github.com/sfconnect/connector/local/rie"
+	"github.com/sfconnect/connector/shared/connector"
 )
 
 // state carries ids from one step to the next.
@@ -31,7 +32,7 @@ type state struct {
 type output struct {
 	Status string `json:"salesforceStatus"`
 	Result string `json:"salesforceResult"`
-	bulkState
+	*connector.Bulk
 }
 
 // step is one invoke of the story. event builds the event from the sample in
@@ -306,7 +307,7 @@ func tell(ctx context.Context, o options, story []step, functions map[string]*ri
 			result = show([]byte(out.Result), o.verbose)
 		}
 		fmt.Fprintf(o.out, "    output  %s %s\n", out.Status, result)
-		if out.JobID != "" {
+		if out.Bulk != nil {
 			fmt.Fprintf(o.out, "    job     %s\n", bulkNote(res.Body, o.verbose))
 		}
 		if err := st.check(&s, out); err != nil {

@@ -12,14 +12,12 @@
 // ItemReader and ItemBatcher would make from the manifest the export wrote.
 import './polyfill.js';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
-import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { findEmulator, invoke, repoRoot, startEmulator } from './lambda.js';
+import { buildFunctions, findEmulator, invoke, startEmulator } from './lambda.js';
 import { motoInstalled, startMoto } from './moto.js';
 import { definitionsDir, loadDefinition } from './statemachine.js';
 import { startOrg } from './sforg.js';
@@ -35,21 +33,6 @@ const functionNames = ['bulk-ingest-start', 'bulk-job-status', 'bulk-ingest-fini
 /** Task state -> function, per workflow (template.yaml's DefinitionSubstitutions). */
 const importTasks = { StartJob: 'bulk-ingest-start', CheckJob: 'bulk-job-status', FinishJob: 'bulk-ingest-finish' };
 const exportTasks = { StartQuery: 'bulk-query-start', CheckQuery: 'bulk-job-status', WriteParts: 'bulk-query-finish' };
-
-/** Builds the functions for this host in one go build; resolves with their bootstraps by name. */
-async function buildFunctions(names, dir) {
-  const out = path.join(dir, '.bin') + path.sep;
-  await promisify(execFile)('go', ['build', '-trimpath', '-tags', 'lambda.norpc', '-o', out, ...names.map((n) => `./functions/${n}`)], {
-    cwd: repoRoot, env: { ...process.env, CGO_ENABLED: '0' }, maxBuffer: 16 << 20,
-  });
-  const paths = {};
-  for (const name of names) {
-    await mkdir(path.join(dir, name));
-    paths[name] = path.join(dir, name, 'bootstrap');
-    await rename(path.join(out, name), paths[name]);
-  }
-  return paths;
-}
 
 /** Splits a CSV text into rows of values (quoted values, no line breaks inside). */
 function csvRows(text) {

@@ -5,6 +5,7 @@
 // which is what Retry and Catch match with ErrorEquals.
 import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,6 +96,26 @@ export function findEmulator() {
     }
   }
   return null;
+}
+
+/**
+ * Builds the named functions for this host as `make build` does for Lambda,
+ * in one go build, into dir/<name>/bootstrap; resolves with the paths by name.
+ */
+export async function buildFunctions(names, dir) {
+  const out = path.join(dir, '.bin') + path.sep;
+  await promisify(execFile)(
+    'go',
+    ['build', '-trimpath', '-tags', 'lambda.norpc', '-o', out, ...names.map((n) => `./functions/${n}`)],
+    { cwd: repoRoot, env: { ...process.env, CGO_ENABLED: '0' }, maxBuffer: 16 << 20 },
+  );
+  const paths = {};
+  for (const name of names) {
+    await mkdir(path.join(dir, name));
+    paths[name] = path.join(dir, name, 'bootstrap');
+    await rename(path.join(out, name), paths[name]);
+  }
+  return paths;
 }
 
 /**

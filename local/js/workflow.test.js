@@ -7,14 +7,12 @@
 // each connector error really arrives with.
 import './polyfill.js';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { findEmulator, invoke, repoRoot, startEmulator } from './lambda.js';
+import { buildFunctions, findEmulator, invoke, repoRoot, startEmulator } from './lambda.js';
 import { definitionsDir, loadDefinition } from './statemachine.js';
 import { startOrg } from './sforg.js';
 
@@ -34,26 +32,6 @@ const taskFunctions = {
 };
 /** The query function checks the org's state after a run, as a workflow would. */
 const functionNames = [...new Set([...Object.values(taskFunctions), 'query'])];
-
-/**
- * Builds the functions for this host as `make build` does for Lambda, in one
- * go build, into dir/<name>/bootstrap; resolves with the paths by name.
- */
-async function buildFunctions(names, dir) {
-  const out = path.join(dir, '.bin') + path.sep;
-  await promisify(execFile)(
-    'go',
-    ['build', '-trimpath', '-tags', 'lambda.norpc', '-o', out, ...names.map((n) => `./functions/${n}`)],
-    { cwd: repoRoot, env: { ...process.env, CGO_ENABLED: '0' }, maxBuffer: 16 << 20 },
-  );
-  const paths = {};
-  for (const name of names) {
-    await mkdir(path.join(dir, name));
-    paths[name] = path.join(dir, name, 'bootstrap');
-    await rename(path.join(out, name), paths[name]);
-  }
-  return paths;
-}
 
 describe('account-approval workflow on the built functions', { skip: missing && 'aws-lambda-rie not installed (see LOCAL-TOOLCHAIN)' }, () => {
   let org;
