@@ -593,3 +593,21 @@ func TestBulkImportFailedRows(t *testing.T) {
 		t.Errorf("got %v %v, want the two rows without a Name, with REQUIRED_FIELD_MISSING", header, rows)
 	}
 }
+
+// TestBulkImportDelimiter: a source with another delimiter is uploaded as is,
+// and its result sets, which use the job's delimiter, are counted right.
+func TestBulkImportDelimiter(t *testing.T) {
+	w := newS3World(t, sforg.BulkOptions{})
+	src := w.put(t, "import/pipes.csv", []byte("Name|AccountNumber\r\n\"Pipe, Inc.\"|1\r\n\"Two \"\"quoted\"\" words\"|2\r\n|3\r\n"))
+	run := w.runImport(t, map[string]any{"SObjectName": "Account", "operation": "insert", "source": src,
+		"destination": "s3://" + w.bucket + "/bulk/pipes/", "columnDelimiter": "PIPE"})
+	if run.failure != nil {
+		t.Fatalf("got %s %s (%s), want the import to complete", run.failure.ErrorType, run.failure.ErrorMessage, run.failure.SalesforceResult)
+	}
+	if f := run.finishes[0]; f.Successful != 2 || f.Failed != 1 {
+		t.Errorf("got %+v, want 2 successful rows and 1 failed", f.IngestResults)
+	}
+	if got := names(t, w.org, "Two \"quoted\" words"); len(got) != 1 {
+		t.Errorf("got %v, want the quoted name as one value", got)
+	}
+}

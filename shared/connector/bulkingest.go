@@ -41,6 +41,7 @@ type ingestPart struct {
 	SourceETag string `json:"sourceETag,omitempty"`
 	Object     string `json:"object"`
 	Operation  string `json:"operation"`
+	Delimiter  string `json:"columnDelimiter,omitempty"` // the job's, which its result sets use too
 	Offset     int64  `json:"offset"`
 	End        int64  `json:"end,omitempty"`
 	Last       bool   `json:"last,omitempty"`
@@ -200,7 +201,7 @@ func ingestStart(c *Connector, ctx context.Context, in *input) (*salesforce.Resp
 	if !found {
 		// Written first, so that a destination the function cannot write to
 		// fails before anything is sent to Salesforce.
-		track = ingestPart{Part: a.part, Source: a.source.String(), Object: a.object, Operation: a.operation, Offset: a.offset}
+		track = ingestPart{Part: a.part, Source: a.source.String(), Object: a.object, Operation: a.operation, Offset: a.offset, Delimiter: a.delimiter}
 		if err := saveJSON(ctx, store, trackLoc, track); err != nil {
 			return nil, nil, err
 		}
@@ -222,6 +223,7 @@ func ingestStart(c *Connector, ctx context.Context, in *input) (*salesforce.Resp
 		return nil, nil, faults.New(faults.UnknownError, "Salesforce's job id %s is not an id", quote(j.ID))
 	}
 	track.JobID, track.SourceETag, track.End, track.Last, track.Records, track.Bytes = j.ID, p.etag, p.end, p.last, p.rows, p.size()
+	track.Delimiter = a.delimiter
 	if err := saveJSON(ctx, store, trackLoc, track); err != nil {
 		return nil, nil, c.abandon(ctx, j.ID, err)
 	}
@@ -391,7 +393,10 @@ func ingestFinish(c *Connector, ctx context.Context, in *input) (*salesforce.Res
 	if !salesforce.JobFinal(j.State) {
 		return nil, nil, notFinished(j, "BULK_INGEST_FINISH")
 	}
-	delim := delimiters["COMMA"]
+	delim, ok := delimiters[track.Delimiter]
+	if !ok {
+		delim = ','
+	}
 	res := &IngestResults{Files: &ResultFiles{Part: n}}
 	counts := []*int64{&res.Successful, &res.Failed, &res.Unprocessed}
 	urls := []*string{&res.Files.Successful, &res.Files.Failed, &res.Files.Unprocessed}
