@@ -9,7 +9,6 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
-	"testing"
 
 	"github.com/sfconnect/connector/shared/blob"
 	"github.com/sfconnect/connector/shared/faults"
@@ -113,13 +112,3 @@ type memWriter struct {
 func (w *memWriter) Write(p []byte) (int, error) { return w.buf.Write(p) }
 func (w *memWriter) Close() error                { return w.m.put(w.loc, w.buf.Bytes()) }
 func (w *memWriter) Abort()                      {}
-
-// memObject reads an object of the memory store for a test.
-func memObject(t *testing.T, loc blob.Location) []byte {
-	t.Helper()
-	data, found, err := memory.object(loc)
-	if err != nil || !found {
-		t.Fatalf("%s: found %v, %v", loc, found, err)
-	}
-	return data
-}
