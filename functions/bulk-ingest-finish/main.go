@@ -1,4 +1,5 @@
-// Command bulk-ingest-finish is the Lambda function that writes a finished ingest job's successful, failed and unprocessed rows to S3 (BULK_INGEST_FINISH).
+// Command bulk-ingest-finish is the Lambda function that streams a finished
+// ingest job's result sets to S3 (BULK_INGEST_FINISH).
 package main
 
 import (

@@ -1,4 +1,6 @@
-// Command bulk-ingest-start is the Lambda function that starts one part of an import: rows of a CSV object in S3 into a Bulk API 2.0 ingest job, uploaded and closed (BULK_INGEST_START).
+// Command bulk-ingest-start is the Lambda function that starts one part of an
+// import (BULK_INGEST_START): rows of a CSV object in S3 streamed into a Bulk
+// API 2.0 ingest job, which it closes.
 package main
 
 import (

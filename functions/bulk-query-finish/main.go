@@ -1,4 +1,5 @@
-// Command bulk-query-finish is the Lambda function that writes a query job's result sets to S3 as parts and a manifest (BULK_QUERY_FINISH).
+// Command bulk-query-finish is the Lambda function that streams a query job's
+// result sets to S3 as parts and a manifest (BULK_QUERY_FINISH).
 package main
 
 import (

@@ -1,4 +1,5 @@
-// Command bulk-query-start is the Lambda function that starts a Bulk API 2.0 query job whose results go to S3 (BULK_QUERY_START).
+// Command bulk-query-start is the Lambda function that starts a Bulk API 2.0
+// query job whose results go to S3 (BULK_QUERY_START).
 package main
 
 import (

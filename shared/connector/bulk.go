@@ -59,7 +59,7 @@ type Bulk struct {
 	*IngestResults
 
 	// BULK_QUERY_FINISH.
-	Locator     *string  `json:"locator,omitempty"`  // the next result set; absent when done
+	Locator     *string  `json:"locator,omitempty"`  // the next result set; absent once finished
 	NextPart    int      `json:"nextPart,omitempty"` // the number of the next part to write
 	Parts       *int     `json:"parts,omitempty"`    // parts written so far
 	Bucket      string   `json:"bucket,omitempty"`
