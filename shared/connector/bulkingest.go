@@ -335,7 +335,9 @@ func startOutput(track *ingestPart, state string) *Bulk {
 // written to, and when a finished job's set can hold rows at all: each read
 // is an API call, and a clean import needs only its successful rows
 // (numberRecordsProcessed counts the failed rows too; only a job that did
-// not complete leaves rows unprocessed).
+// not complete leaves rows unprocessed). [UNCONFIRMED] Salesforce describes
+// unprocessed records for jobs that failed or were aborted; that a
+// JobComplete job's set is always empty is our reading of it.
 var resultSets = []struct {
 	resource, file string
 	rows           func(j salesforce.JobInfo) bool
