@@ -16,10 +16,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { buildFunctions, findEmulator, invoke, startEmulator } from './lambda.js';
 import { motoInstalled, startMoto } from './moto.js';
-import { definitionsDir, loadDefinition } from './statemachine.js';
+import { definitionsDir, loadDefinition, settle } from './statemachine.js';
 import { startOrg } from './sforg.js';
 
 const missing = findEmulator() === null ? 'aws-lambda-rie not installed (see LOCAL-TOOLCHAIN)' : !motoInstalled() ? 'moto_server not installed' : false;
@@ -122,19 +122,10 @@ describe('bulk workflows on the built functions', { skip: missing }, () => {
       context: { Execution: { Name: name } },
     });
     const entered = [];
-    const logged = (async () => {
-      for await (const event of execution.eventLogs) {
-        if (event.type === 'StateEntered') entered.push(event.state.name);
-      }
-    })();
-    try {
-      return { calls, entered, output: await execution.result };
-    } catch (err) {
-      if (!(err instanceof ExecutionError)) throw err;
-      return { calls, entered, error: err.cause };
-    } finally {
-      await logged;
-    }
+    const ended = await settle(execution, (event) => {
+      if (event.type === 'StateEntered') entered.push(event.state.name);
+    });
+    return { calls, entered, ...ended };
   }
 
   test('imports 20,000 rows in several jobs and saves every row\'s result', async () => {

@@ -1,6 +1,7 @@
 // Loads the state machine definitions in statemachine/ the way SAM deploys
 // them: every ${Name} placeholder replaced through DefinitionSubstitutions.
 import { readFileSync, readdirSync } from 'node:fs';
+import { ExecutionError } from 'aws-local-stepfunctions';
 import path from 'node:path';
 import { repoRoot } from './lambda.js';
 
@@ -57,4 +58,24 @@ export function fakeFunctionArn(placeholder) {
 export function loadDefinition(file, values = {}) {
   const text = readFileSync(file, 'utf8');
   return JSON.parse(text.replace(/\$\{([A-Za-z0-9]+)\}/g, (_, name) => values[name] ?? fakeFunctionArn(name)));
+}
+
+/**
+ * Waits for an execution of aws-local-stepfunctions to end. Resolves with
+ * {output}, or {error} (the failure's cause: its name is the error, as
+ * Catch sees it) when the execution failed; onEvent sees every event of the
+ * execution's log before.
+ */
+export async function settle(execution, onEvent = () => {}) {
+  const logged = (async () => {
+    for await (const event of execution.eventLogs) onEvent(event);
+  })();
+  try {
+    return { output: await execution.result };
+  } catch (err) {
+    if (!(err instanceof ExecutionError)) throw err;
+    return { error: err.cause };
+  } finally {
+    await logged;
+  }
 }

@@ -9,9 +9,9 @@ import './polyfill.js';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { LambdaError } from './lambda.js';
-import { definitionsDir, loadDefinition } from './statemachine.js';
+import { definitionsDir, loadDefinition, settle } from './statemachine.js';
 
 const definition = loadDefinition(path.join(definitionsDir, 'account-approval.asl.json'));
 const tasks = ['CreateAccount', 'GetAccount', 'SubmitForApproval', 'ApproveWorkItem'];
@@ -65,19 +65,10 @@ async function run(behaviour = {}, input = { account: { Name: 'Acme', Industry: 
   const retryIntervalOverrides = Object.fromEntries(tasks.map((t) => [t, 0]));
   const execution = sm.run(input, { overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides } });
   const entered = [];
-  const logged = (async () => {
-    for await (const event of execution.eventLogs) {
-      if (event.type === 'StateEntered') entered.push(event.state.name);
-    }
-  })();
-  try {
-    return { calls, entered, output: await execution.result };
-  } catch (err) {
-    if (!(err instanceof ExecutionError)) throw err;
-    return { calls, entered, error: err.cause };
-  } finally {
-    await logged;
-  }
+  const ended = await settle(execution, (event) => {
+    if (event.type === 'StateEntered') entered.push(event.state.name);
+  });
+  return { calls, entered, ...ended };
 }
 
 const fail = (code) => () => {

@@ -11,9 +11,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { buildFunctions, findEmulator, invoke, repoRoot, startEmulator } from './lambda.js';
-import { definitionsDir, loadDefinition } from './statemachine.js';
+import { definitionsDir, loadDefinition, settle } from './statemachine.js';
 import { startOrg } from './sforg.js';
 
 // Without the emulator the suite is skipped, except in CI, where a missing
@@ -82,21 +82,12 @@ describe('account-approval workflow on the built functions', { skip: missing && 
     const entered = [];
     const exited = {};
     const retried = {};
-    const logged = (async () => {
-      for await (const event of execution.eventLogs) {
-        if (event.type === 'StateEntered') entered.push(event.state.name);
-        if (event.type === 'StateExited') exited[event.state.name] = event.state.output;
-        if (event.type === 'StateRetried') retried[event.state.name] = (retried[event.state.name] ?? 0) + 1;
-      }
-    })();
-    try {
-      return { calls, entered, exited, retried, output: await execution.result };
-    } catch (err) {
-      if (!(err instanceof ExecutionError)) throw err;
-      return { calls, entered, exited, retried, error: err.cause };
-    } finally {
-      await logged;
-    }
+    const ended = await settle(execution, (event) => {
+      if (event.type === 'StateEntered') entered.push(event.state.name);
+      if (event.type === 'StateExited') exited[event.state.name] = event.state.output;
+      if (event.type === 'StateRetried') retried[event.state.name] = (retried[event.state.name] ?? 0) + 1;
+    });
+    return { calls, entered, exited, retried, ...ended };
   }
 
   /** Runs SOQL through the query function and resolves with the records. */
