@@ -70,6 +70,11 @@ build-ApprovalRejectFunction: ; $(call sam_artifact,approval-reject)
 build-CustomObjectCreateFunction: ; $(call sam_artifact,custom-object-create)
 build-CollectionFunction: ; $(call sam_artifact,collection)
 build-CompositeFunction: ; $(call sam_artifact,composite)
+build-BulkIngestStartFunction: ; $(call sam_artifact,bulk-ingest-start)
+build-BulkJobStatusFunction: ; $(call sam_artifact,bulk-job-status)
+build-BulkIngestFinishFunction: ; $(call sam_artifact,bulk-ingest-finish)
+build-BulkQueryStartFunction: ; $(call sam_artifact,bulk-query-start)
+build-BulkQueryFinishFunction: ; $(call sam_artifact,bulk-query-finish)
 
 define sam_artifact
 @test -n "$(ARTIFACTS_DIR)" || { echo "$@: ARTIFACTS_DIR is not set (this target is meant for sam build)" >&2; exit 2; }

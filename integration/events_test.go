@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -275,6 +276,7 @@ func TestSamplesCoverEvents(t *testing.T) {
 func TestEvents(t *testing.T) {
 	org := startOrg(t)
 	env := sampleEnv(t, org)
+	maps.Copy(env, bulkStorage(t))
 	functions := map[string]*rie.Emulator{}
 	for name := range bootstraps(t) {
 		functions[name] = start(t, name, env)

@@ -28,6 +28,9 @@ type options struct {
 	http    bool      // plain HTTP instead of HTTPS
 	out     io.Writer // the story
 	log     io.Writer // progress of the set-up, function logs with -v
+	// process has the org process its closed Bulk API 2.0 jobs: the demo's
+	// org waits for the story to say when (up sets it).
+	process func() int
 }
 
 // summary is what a run proved.
@@ -47,6 +50,7 @@ func run(ctx context.Context, o options) (summary, error) {
 		return summary{}, err
 	}
 	defer e.close()
+	o.process = e.org.ProcessBulk
 
 	sum, err := tell(ctx, o, story, e.functions, e.logs)
 	sum.Logins = e.org.Logins()
@@ -96,7 +100,7 @@ func up(ctx context.Context, o options) (_ *env, err error) {
 	}
 	// HTTPS with the org's own CA, kept beside the build: the functions trust
 	// it through SSL_CERT_FILE, as Go's crypto/x509 reads it on Linux.
-	orgOpts := sforg.Options{TLS: !o.http}
+	orgOpts := sforg.Options{TLS: !o.http, Bulk: sforg.BulkOptions{Manual: true}}
 	if orgOpts.TLS {
 		orgOpts.CADir = filepath.Join(e.dir, "ca")
 	}
@@ -111,6 +115,9 @@ func up(ctx context.Context, o options) (_ *env, err error) {
 		return nil, err
 	}
 	if err := e.moto.CreateSecret(ctx, stack.SecretName, secret); err != nil {
+		return nil, err
+	}
+	if err := bulkSource(ctx, e.moto); err != nil {
 		return nil, err
 	}
 

@@ -24,6 +24,7 @@ func TestDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.close)
+	o.process = e.org.ProcessBulk
 
 	t.Run("story", func(t *testing.T) {
 		out.Reset()
@@ -36,7 +37,7 @@ func TestDemo(t *testing.T) {
 		}
 		// One login per function environment: each function read the secret
 		// from moto, logged in once and reused its session afterwards.
-		if got, want := e.org.Logins(), 11; got != want || sum.Functions != want {
+		if got, want := e.org.Logins(), 16; got != want || sum.Functions != want {
 			t.Errorf("got %d logins for %d function environments, want %d for %d", got, sum.Functions, want, want)
 		}
 		text := out.String()
@@ -124,7 +125,8 @@ func TestStoryEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &state{accountID: "0015g0000000003AAA", workitemID: "04i5g0000000006AAA", invoiceID: "a015g0000000008AAA"}
+	s := &state{accountID: "0015g0000000003AAA", workitemID: "04i5g0000000006AAA", invoiceID: "a015g0000000008AAA",
+		importJob: "7505g0000012AbCAAU", exportJob: "7505g0000012AbDAAU", process: func() int { return 0 }}
 	for i, st := range story {
 		if !slices.Contains(names, st.fn) {
 			t.Errorf("step %d: no function %q", i+1, st.fn)

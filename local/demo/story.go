@@ -12,6 +12,7 @@ import (
 
 	"github.com/sfconnect/connector/local/demo/stack"
 	"github.com/sfconnect/connector/local/rie"
+	"github.com/sfconnect/connector/shared/connector"
 )
 
 // state carries ids from one step to the next.
@@ -20,10 +21,15 @@ type state struct {
 	workitemID string
 	invoiceID  string
 	accountIDs []string // written by the collection step
+	importJob  string   // the bulk steps' jobs
+	exportJob  string
+	// process has the org process its closed Bulk API 2.0 jobs, as it does in
+	// the background while a workflow waits (options.process).
+	process func() int
 }
 
-// output is a function's result: the connector contract's two fields, and
-// the counts of COLLECTION and COMPOSITE.
+// output is a function's result: the connector contract's two fields, the
+// counts of COLLECTION and COMPOSITE, and the bulk actions' job state.
 type output struct {
 	Status string `json:"salesforceStatus"`
 	Result string `json:"salesforceResult"`
@@ -32,6 +38,8 @@ type output struct {
 	FailureCount    *int `json:"failureCount"`
 	RolledBackCount *int `json:"rolledBackCount"`
 	HaltedCount     *int `json:"haltedCount"`
+
+	*connector.Bulk
 }
 
 // counts shows the counts of an output, or "" when it has none.
@@ -355,7 +363,7 @@ func functionsOf(steps []step) []string {
 // stops at the first failed step.
 func tell(ctx context.Context, o options, story []step, functions map[string]*rie.Emulator, logs map[string]*logBuffer) (summary, error) {
 	sum := summary{Functions: len(functionsOf(story))}
-	var s state
+	s := state{process: o.process}
 	warm := map[string]bool{}
 	for i, st := range story {
 		sum.Steps++
@@ -397,6 +405,9 @@ func tell(ctx context.Context, o options, story []step, functions map[string]*ri
 		fmt.Fprintf(o.out, "    output  %s %s\n", out.Status, result)
 		if counts := out.counts(); counts != "" {
 			fmt.Fprintf(o.out, "            %s\n", counts)
+		}
+		if out.Bulk != nil {
+			fmt.Fprintf(o.out, "    job     %s\n", bulkNote(res.Body, o.verbose))
 		}
 		if err := st.check(&s, out); err != nil {
 			fmt.Fprintf(o.out, "    FAILED  %v\n", err)

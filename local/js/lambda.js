@@ -115,6 +115,26 @@ export function findEmulator() {
 }
 
 /**
+ * Builds the named functions for this host as `make build` does for Lambda,
+ * in one go build, into dir/<name>/bootstrap; resolves with the paths by name.
+ */
+export async function buildFunctions(names, dir) {
+  const out = path.join(dir, '.bin') + path.sep;
+  await promisify(execFile)(
+    'go',
+    ['build', '-trimpath', '-tags', 'lambda.norpc', '-o', out, ...names.map((n) => `./functions/${n}`)],
+    { cwd: repoRoot, env: { ...process.env, CGO_ENABLED: '0' }, maxBuffer: 16 << 20 },
+  );
+  const paths = {};
+  for (const name of names) {
+    await mkdir(path.join(dir, name));
+    paths[name] = path.join(dir, name, 'bootstrap');
+    await rename(path.join(out, name), paths[name]);
+  }
+  return paths;
+}
+
+/**
  * Compiles a function package for the host, as `make build` does for Lambda,
  * into dir/bootstrap. pkg is relative to the repository root ("./functions/get").
  */
@@ -233,7 +253,7 @@ async function startOnce(rie, bootstrap, env) {
   return { url: base + invokePath, output: () => output, close };
 }
 
-function freePorts(n) {
+export function freePorts(n) {
   const servers = Array.from({ length: n }, () => createServer());
   return Promise.all(
     servers.map((server) => new Promise((resolve, reject) => {

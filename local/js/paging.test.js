@@ -10,9 +10,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { buildFunction, findEmulator, invoke, startEmulator } from './lambda.js';
-import { definitionsDir, loadDefinition } from './statemachine.js';
+import { definitionsDir, loadDefinition, settle } from './statemachine.js';
 import { startOrg } from './sforg.js';
 
 // Without the emulator the suite is skipped, except in CI, where a missing
@@ -75,21 +75,12 @@ describe('query-paging workflow on the built query function', { skip: missing &&
     const sm = new StateMachine(definition);
     const execution = sm.run(input, { overrides: { taskResourceLocalHandlers: { FetchPage }, retryIntervalOverrides: { FetchPage: 0 } } });
     let largestState = 0;
-    const logged = (async () => {
-      for await (const event of execution.eventLogs) {
-        if (event.type === 'StateExited') {
-          largestState = Math.max(largestState, Buffer.byteLength(JSON.stringify(event.state.output)));
-        }
+    const ended = await settle(execution, (event) => {
+      if (event.type === 'StateExited') {
+        largestState = Math.max(largestState, Buffer.byteLength(JSON.stringify(event.state.output)));
       }
-    })();
-    try {
-      return { output: await execution.result, invocations, seen, largestOutput, largestState };
-    } catch (err) {
-      if (!(err instanceof ExecutionError)) throw err;
-      return { error: err.cause, invocations, seen, largestOutput, largestState };
-    } finally {
-      await logged;
-    }
+    });
+    return { ...ended, invocations, seen, largestOutput, largestState };
   }
 
   function assertAllOnce(seen) {

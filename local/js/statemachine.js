@@ -72,31 +72,43 @@ export function loadDefinition(file, values = {}) {
 }
 
 /**
+ * Waits for an execution of aws-local-stepfunctions to end. Resolves with
+ * {output}, or {error} (the failure's cause: its name is the error, as
+ * Catch sees it) when the execution failed; onEvent sees every event of the
+ * execution's log before.
+ */
+export async function settle(execution, onEvent = () => {}) {
+  const logged = (async () => {
+    for await (const event of execution.eventLogs) onEvent(event);
+  })();
+  try {
+    return { output: await execution.result };
+  } catch (err) {
+    if (!(err instanceof ExecutionError)) throw err;
+    return { error: err.cause };
+  } finally {
+    await logged;
+  }
+}
+
+/**
  * Runs a definition in the interpreter with run overrides (Task handlers,
- * retry intervals) and resolves with what happened, a failed execution
- * included: the output or the execution's error, the top-level states entered
- * in order (not those inside a Map or Parallel), each exited state's output
- * and the retries per state. Load polyfill.js first on Node 20.
+ * retry intervals) and an optional context object ($$), and resolves with
+ * what happened, a failed execution included: the output or the execution's
+ * error, the top-level states entered in order (not those inside a Map or
+ * Parallel), each exited state's output and the retries per state. Load
+ * polyfill.js first on Node 20.
  */
 export async function execute(definition, input, overrides, context) {
   const execution = new StateMachine(definition).run(input, { overrides, context });
   const entered = [];
   const exited = {};
   const retried = {};
-  const logged = (async () => {
-    for await (const event of execution.eventLogs) {
-      if (event.index !== undefined) continue; // an iteration of a Map or a Parallel branch
-      if (event.type === 'StateEntered') entered.push(event.state.name);
-      if (event.type === 'StateExited') exited[event.state.name] = event.state.output;
-      if (event.type === 'StateRetried') retried[event.state.name] = (retried[event.state.name] ?? 0) + 1;
-    }
-  })();
-  try {
-    return { entered, exited, retried, output: await execution.result };
-  } catch (err) {
-    if (!(err instanceof ExecutionError)) throw err;
-    return { entered, exited, retried, error: err.cause };
-  } finally {
-    await logged;
-  }
+  const ended = await settle(execution, (event) => {
+    if (event.index !== undefined) return; // an iteration of a Map or a Parallel branch
+    if (event.type === 'StateEntered') entered.push(event.state.name);
+    if (event.type === 'StateExited') exited[event.state.name] = event.state.output;
+    if (event.type === 'StateRetried') retried[event.state.name] = (retried[event.state.name] ?? 0) + 1;
+  });
+  return { entered, exited, retried, ...ended };
 }

@@ -116,10 +116,11 @@ func (s *Server) CreateSecret(ctx context.Context, name, value string) error {
 }
 
 // Env returns the variables that point a function's AWS SDK at this moto's
-// Secrets Manager: endpoint, region and static credentials.
+// Secrets Manager and S3: endpoints, region and static credentials.
 func (s *Server) Env() map[string]string {
 	return map[string]string{
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER": s.URL,
+		"AWS_ENDPOINT_URL_S3":              s.URL,
 		"AWS_REGION":                       Region,
 		"AWS_DEFAULT_REGION":               Region,
 		"AWS_ACCESS_KEY_ID":                AccessKeyID,

@@ -27,6 +27,9 @@ type Action struct {
 	StatusOnly bool
 	// Hint tells a user how to get the output under the output budget.
 	Hint string
+	// S3 says the action reads or writes S3: its function's main imports
+	// shared/blob/s3blob, which no other function links.
+	S3 bool
 
 	call work
 }
@@ -64,6 +67,13 @@ var (
 		Hint: "send fewer records per call"}
 	actComposite = Action{Name: "COMPOSITE", Function: "composite", Method: http.MethodPost, call: counted(composite),
 		Hint: "GET only the fields you need (?fields=), LIMIT the queries, or split the subrequests over several calls"}
+
+	// Bulk API 2.0 through S3 (bulk.go); their functions link S3.
+	actBulkIngestStart  = Action{Name: "BULK_INGEST_START", Function: "bulk-ingest-start", Method: http.MethodPost, S3: true, call: bulk(ingestStart)}
+	actBulkJobStatus    = Action{Name: "BULK_JOB_STATUS", Function: "bulk-job-status", Method: http.MethodGet, call: bulk(jobStatus)}
+	actBulkIngestFinish = Action{Name: "BULK_INGEST_FINISH", Function: "bulk-ingest-finish", Method: http.MethodGet, S3: true, call: bulk(ingestFinish)}
+	actBulkQueryStart   = Action{Name: "BULK_QUERY_START", Function: "bulk-query-start", Method: http.MethodPost, S3: true, call: bulk(queryStart)}
+	actBulkQueryFinish  = Action{Name: "BULK_QUERY_FINISH", Function: "bulk-query-finish", Method: http.MethodGet, S3: true, call: bulk(queryFinish)}
 )
 
 // table is the table of actions, in the contract's order.
@@ -72,6 +82,7 @@ var table = []*Action{
 	&actApprovalSubmit, &actApprovalList, &actApprovalApprove, &actApprovalReject,
 	&actCustomObject, &actUpsert,
 	&actCollection, &actComposite,
+	&actBulkIngestStart, &actBulkJobStatus, &actBulkIngestFinish, &actBulkQueryStart, &actBulkQueryFinish,
 }
 
 // Actions returns the table of actions, in the contract's order.
@@ -208,6 +219,7 @@ type work func(c *Connector, ctx context.Context, in *input) (*salesforce.Respon
 type extras struct {
 	paging *Paging // QUERY and APPROVAL_LIST pending
 	tally  *Tally  // COLLECTION and COMPOSITE
+	bulk   *Bulk   // the bulk actions' job state
 }
 
 // pagedCall is an action's work that also gives the output's paging state.

@@ -201,7 +201,7 @@ func (call *collectionCall) record(fields []member) (json.RawMessage, error) {
 
 	var b bytes.Buffer
 	b.WriteString(`{"attributes":`)
-	writeObject(&b, attrs)
+	writeMembers(&b, attrs)
 	for _, f := range fields {
 		if f.name == "attributes" {
 			continue
@@ -334,8 +334,8 @@ func objectFields(raw json.RawMessage) ([]member, error) {
 	return out, nil
 }
 
-// writeObject writes fields as a JSON object.
-func writeObject(b *bytes.Buffer, fields []member) {
+// writeMembers writes fields as a JSON object.
+func writeMembers(b *bytes.Buffer, fields []member) {
 	b.WriteByte('{')
 	for i, f := range fields {
 		if i > 0 {

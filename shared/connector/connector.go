@@ -44,6 +44,8 @@ type Output struct {
 	SalesforceStatus string `json:"salesforceStatus"`
 	*Paging
 	*Tally
+	*Bulk // the bulk actions' job state (bulk.go)
+
 	SalesforceAPIUsage *salesforce.Usage `json:"salesforceApiUsage,omitempty"`
 }
 
@@ -59,6 +61,8 @@ type Connector struct {
 
 	metricsMu sync.Mutex
 	metrics   io.Writer // where the EMF lines go (metrics.go); nil: none
+
+	objectStore objectStore // S3, for the bulk actions (bulk.go)
 }
 
 // New returns a Connector over a client, with the default output budget and no
@@ -121,7 +125,8 @@ func FromEnv(lookup func(string) (string, bool), out io.Writer) (*Connector, err
 		c.ledger = ledger.New(db, ledger.Options{Table: s.IdempotencyTable, TTL: s.IdempotencyTTL, Logger: log})
 	}
 	c.budget = s.OutputBudget
-	c.metrics = out // CloudWatch Logs reads the EMF lines
+	c.metrics = out               // CloudWatch Logs reads the EMF lines
+	c.objectStore.getenv = getenv // S3 is opened on a bulk action's first use
 	return c, nil
 }
 
@@ -225,7 +230,7 @@ func (c *Connector) answer(ctx context.Context, a *Action, in *input, stats *sal
 			return nil, nil, err
 		}
 	}
-	out := &Output{SalesforceStatus: strconv.Itoa(resp.Status), Paging: x.paging, Tally: x.tally}
+	out := &Output{SalesforceStatus: strconv.Itoa(resp.Status), Paging: x.paging, Tally: x.tally, Bulk: x.bulk}
 	if !a.StatusOnly || resp.Status >= 300 {
 		out.SalesforceResult = string(resp.Body)
 	}

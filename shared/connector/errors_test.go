@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -46,7 +47,7 @@ func testEvents() map[string]testEvent {
 	fixed := func(event string) func(*testing.T, *world) string {
 		return func(*testing.T, *world) string { return event }
 	}
-	return map[string]testEvent{
+	events := map[string]testEvent{
 		"CREATE": {fixed(`{"SObjectName":"Account","salesforcePayload":{"Name":"Acme"}}`), sforg.RouteCreate},
 		"GET": {func(t *testing.T, w *world) string {
 			return jsonEvent(t, map[string]any{"SObjectName": "Account", "SObjectId": account(t, w)})
@@ -76,6 +77,8 @@ func testEvents() map[string]testEvent {
 		"COLLECTION": {fixed(`{"operation":"create","SObjectName":"Account","salesforcePayload":[{"Name":"Acme"}]}`), sforg.RouteCollectionCreate},
 		"COMPOSITE":  {fixed(compositeEvent), sforg.RouteComposite},
 	}
+	maps.Copy(events, bulkTestEvents())
+	return events
 }
 
 // actions is every action of the table with its test event.

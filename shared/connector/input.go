@@ -53,6 +53,8 @@ type input struct {
 	eventID        string
 	// key is the write's key once checked; nil without one.
 	key *idemKey
+
+	bulkInput // the bulk actions' inputs (bulk.go)
 }
 
 // eventBridge is the part of an EventBridge event that tells it apart from a

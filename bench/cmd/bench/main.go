@@ -11,6 +11,8 @@
 //   - resident and peak memory, including a 50,000-record QUERY;
 //   - the CREATE, GET, QUERY sequence against jsforce, cold and warm;
 //   - API calls per 10,000 records written: CREATE one by one vs COLLECTION.
+//   - Bulk API 2.0 through S3: API calls of an import, throughput and memory
+//     of a 1,000,000-record import and export.
 //
 // It prints one table (Markdown) with every figure, its spread, the ratio and
 // whether the target holds; BENCHMARKS.md records a run. Only ratios of
@@ -42,6 +44,8 @@ type config struct {
 	queryRounds int  // walks through it per size
 	written     int  // records written per way of writing, for the API-call figure
 	goBench     bool // run the Go benchmarks
+	bulkWritten int  // records of the import whose API calls are counted
+	bulkRecords int  // records of the large bulk import and export
 	benchtime   string
 	log         io.Writer
 }
@@ -60,12 +64,19 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&c.queryRounds, "query-rounds", 3, "walks through each large QUERY result, alternating the sizes")
 	fs.IntVar(&c.written, "written", 10_000, "records written one by one (CREATE) and 200 at a time (COLLECTION), for the API calls each costs")
 	fs.BoolVar(&c.goBench, "go-bench", true, "run the Go benchmarks (handler overhead, QUERY parts)")
+	fs.IntVar(&c.bulkWritten, "bulk-written", 10_000, "records of the Bulk API 2.0 import whose API calls are counted")
+	fs.IntVar(&c.bulkRecords, "bulk-records", 1_000_000, "records of the large Bulk API 2.0 import and export (their small twin has 10,000)")
 	fs.StringVar(&c.benchtime, "benchtime", "2s", "-benchtime of BenchmarkHandlerOverhead")
 	if status, ok := cli.Parse(fs, args); !ok {
 		return status
 	}
 	if *quick {
 		c.rounds, c.warm, c.warmRounds, c.jsRounds, c.jsWarm, c.queryRounds, c.benchtime = 4, 100, 2, 2, 20, 1, "300ms"
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["bulk-records"] {
+			c.bulkRecords = 100_000
+		}
 	}
 	c.log = stderr
 	start := time.Now()

@@ -211,7 +211,10 @@ func bigPage(ctx context.Context, c config, w *world, t *table, sec string) erro
 	}
 	defer org.Close()
 	long := strings.Repeat("lorem ipsum ", size/12+1)[:size]
-	for i := range n {
+	// One record more than the page: the page is then not the result's last
+	// and carries the nextRecordsUrl a cut output continues from (a result
+	// that is one page has no cursor to resume in the middle of).
+	for i := range n + 1 {
 		if _, err := org.Store().Insert("Account", map[string]any{"Name": fmt.Sprintf("Long %04d", i), "Description": long}); err != nil {
 			return err
 		}

@@ -120,6 +120,12 @@ func run(ctx context.Context, c config) (*table, error) {
 	if err := apiCallsPerWrite(ctx, c, w, t); err != nil {
 		return t, err
 	}
+	if err := bulkCalls(ctx, c, w, t); err != nil {
+		return t, err
+	}
+	if err := bulkThroughput(ctx, c, w, t); err != nil {
+		return t, err
+	}
 	return t, nil
 }
 

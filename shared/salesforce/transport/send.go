@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -204,7 +205,7 @@ func statusOf(o outcome) int {
 // per-attempt timeout. A trace of the connection tells whether the whole
 // request was written.
 func (c *Client) exchange(ctx context.Context, req Request) outcome {
-	actx, cancel := context.WithTimeoutCause(ctx, c.opts.Timeout, errAttemptTimeout)
+	actx, cancel := context.WithTimeoutCause(ctx, cmp.Or(req.Timeout, c.opts.Timeout), errAttemptTimeout)
 	defer cancel()
 	var wrote atomic.Bool
 	var conns atomic.Int32
@@ -234,7 +235,16 @@ func (c *Client) exchange(ctx context.Context, req Request) outcome {
 	case len(req.Body) > 0:
 		r.SetBody(req.Body)
 	}
-	res, err := r.Execute(req.Method, req.URL)
+	var res answer
+	var err error
+	if req.Upload != nil {
+		var unopened error
+		if res, unopened, err = c.upload(actx, req); unopened != nil {
+			return outcome{err: unopened, retryAfter: -1} // nothing was sent
+		}
+	} else {
+		res, err = r.Execute(req.Method, req.URL)
+	}
 	if err != nil {
 		return c.networkFailure(ctx, actx, err, wrote.Load())
 	}
@@ -250,7 +260,7 @@ func (c *Client) exchange(ctx context.Context, req Request) outcome {
 		reached:    true,
 		retryAfter: -1,
 	}
-	body := &capped{r: raw, left: c.opts.MaxBodyBytes}
+	body := &capped{r: raw, left: bodyCap(req, c.opts.MaxBodyBytes)}
 	streamed := req.Read != nil && status >= 200 && status < 300
 	limit, limited := ctx.Value(bodyLimitKey{}).(bodyLimit)
 	if limited && !streamed && limit.n < body.left {

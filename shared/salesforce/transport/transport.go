@@ -37,6 +37,17 @@ type Request struct {
 	// network failure while it reads is an attempt that failed (the next one
 	// calls Read afresh); an error of its own is UNKNOWN_ERROR.
 	Read func(body io.Reader) (any, error)
+
+	// Transfers (Bulk API 2.0 uploads and result sets, see stream.go).
+	// Upload, when set, opens the body of one attempt, read as it is sent
+	// rather than held in Body; Sized gives it a Content-Length.
+	Upload func() (io.ReadCloser, error)
+	// Timeout, when above 0, is this request's per-attempt timeout instead
+	// of Options.Timeout.
+	Timeout time.Duration
+	// MaxBodyBytes, when not 0, caps the body Read gets instead of
+	// Options.MaxBodyBytes; negative: no cap (a reader that keeps nothing).
+	MaxBodyBytes int64
 }
 
 // Response is Salesforce's answer: any 2xx or 4xx is returned as is, so that a
