@@ -148,26 +148,6 @@ export async function buildFunction(pkg, dir) {
 }
 
 /**
- * Builds the functions for this host as `make build` does for Lambda, in one
- * go build, into dir/<name>/bootstrap; resolves with the paths by name.
- */
-export async function buildFunctions(names, dir) {
-  const out = path.join(dir, '.bin') + path.sep;
-  await promisify(execFile)(
-    'go',
-    ['build', '-trimpath', '-tags', 'lambda.norpc', '-o', out, ...names.map((n) => `./functions/${n}`)],
-    { cwd: repoRoot, env: { ...process.env, CGO_ENABLED: '0' }, maxBuffer: 16 << 20 },
-  );
-  const paths = {};
-  for (const name of names) {
-    await mkdir(path.join(dir, name));
-    paths[name] = path.join(dir, name, 'bootstrap');
-    await rename(path.join(out, name), paths[name]);
-  }
-  return paths;
-}
-
-/**
  * Starts the emulator for one bootstrap on free loopback ports and resolves
  * once it answers. The function sees only `env` plus the AWS_LAMBDA_* variables
  * Lambda sets, PATH, TZ and a region, as in a container.

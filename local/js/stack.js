@@ -3,33 +3,11 @@
 // the AWS Lambda Runtime Interface Emulator, configured as a deployment's
 // secret would configure them: the org's eight settings, with short retry
 // waits.
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { repoRoot, startEmulator } from './lambda.js';
+import { buildFunctions, startEmulator } from './lambda.js';
 import { startOrg } from './sforg.js';
-
-/**
- * Builds the functions for this host as `make build` does for Lambda, in one
- * go build, into dir/<name>/bootstrap; resolves with the paths by name.
- */
-export async function buildFunctions(names, dir) {
-  const out = path.join(dir, '.bin') + path.sep;
-  await promisify(execFile)(
-    'go',
-    ['build', '-trimpath', '-tags', 'lambda.norpc', '-o', out, ...names.map((n) => `./functions/${n}`)],
-    { cwd: repoRoot, env: { ...process.env, CGO_ENABLED: '0' }, maxBuffer: 16 << 20 },
-  );
-  const paths = {};
-  for (const name of names) {
-    await mkdir(path.join(dir, name));
-    paths[name] = path.join(dir, name, 'bootstrap');
-    await rename(path.join(out, name), paths[name]);
-  }
-  return paths;
-}
 
 /**
  * Starts an org and the named functions against it; env adds to (or
